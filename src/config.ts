@@ -1,0 +1,36 @@
+// The environment, parsed once. This is the only module that reads process.env: everything
+// else receives a typed Config, so a bad value stops start-up here, naming the variable.
+import { z } from "zod";
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const configSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: integer(0, 65535).default(3000),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" }).optional(),
+  DATABASE_POOL_SIZE: integer(1, 500).default(10),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: integer(1, 120).default(5),
+  DATA_DIR: z.string().min(1).default(".data"),
+  EMBEDDED_PG_PORT: integer(1, 65535).default(54329),
+  MAX_BATCH_READINGS: integer(1, 1_000_000).default(10_000),
+  MAX_BATCH_BYTES: integer(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  MAX_FUTURE_SKEW_SECONDS: integer(0, 86_400).default(300),
+  SHUTDOWN_TIMEOUT_SECONDS: integer(1, 600).default(15),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as it does for most twelve-factor services.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const parsed = configSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+  throw new ConfigError(`invalid environment:\n${problems.join("\n")}`);
+}

@@ -1,0 +1,39 @@
+// The connection pool and the Drizzle handle over it. numeric columns are parsed into
+// JavaScript numbers here, once, so no query has to remember to (every numeric in this
+// schema has at most 10 digits, well inside a double's exact range).
+import { drizzle } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "./schema.ts";
+
+export type Sql = postgres.Sql;
+export type Db = ReturnType<typeof createDb>;
+
+export interface DbOptions {
+  url: string;
+  poolSize: number;
+  connectTimeoutSeconds: number;
+}
+
+const NUMERIC_OID = 1700;
+
+export function createSql(options: DbOptions): Sql {
+  return postgres(options.url, {
+    max: options.poolSize,
+    connect_timeout: options.connectTimeoutSeconds,
+    idle_timeout: 60,
+    max_lifetime: 60 * 30,
+    onnotice: () => {},
+    types: {
+      numeric: {
+        to: NUMERIC_OID,
+        from: [NUMERIC_OID],
+        serialize: (value: number | string) => String(value),
+        parse: (value: string) => Number(value),
+      },
+    },
+  });
+}
+
+export function createDb(sql: Sql) {
+  return drizzle(sql, { schema });
+}

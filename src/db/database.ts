@@ -1,0 +1,70 @@
+// Opens the database the service runs on: DATABASE_URL when given, else an embedded
+// PostgreSQL whose data stays under DATA_DIR across restarts. Either way the schema is
+// migrated before anything else touches it.
+import { join } from "node:path";
+import postgres from "postgres";
+import { createDb, createSql, type Db, type Sql } from "./client.ts";
+import { startEmbeddedPostgres } from "./embedded-postgres.ts";
+import { applyMigrations } from "./migrate.ts";
+
+export interface DatabaseOptions {
+  url?: string;
+  dataDir: string;
+  embeddedPort: number;
+  poolSize: number;
+  connectTimeoutSeconds: number;
+  log: (line: string) => void;
+}
+
+export interface Database {
+  url: string;
+  sql: Sql;
+  db: Db;
+  isEmbedded: boolean;
+  close(timeoutSeconds?: number): Promise<void>;
+}
+
+const EMBEDDED_DATABASE = "fleet";
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const embedded = options.url
+    ? undefined
+    : await startEmbeddedPostgres({
+        dataDir: join(options.dataDir, "postgres"),
+        port: options.embeddedPort,
+        log: options.log,
+      });
+  try {
+    const url = options.url ?? (await ensureDatabase(embedded?.url as string, EMBEDDED_DATABASE));
+    const sql = createSql({ url, poolSize: options.poolSize, connectTimeoutSeconds: options.connectTimeoutSeconds });
+    const db = createDb(sql);
+    await applyMigrations(sql, db);
+    return {
+      url,
+      sql,
+      db,
+      isEmbedded: embedded !== undefined,
+      async close(timeoutSeconds = 5) {
+        await sql.end({ timeout: timeoutSeconds });
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}
+
+/** Creates `name` on the server at `serverUrl` unless it exists; answers its URL. */
+export async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [existing] = await admin`select 1 from pg_database where datname = ${name}`;
+    if (!existing) await admin`create database ${admin(name)}`;
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}

@@ -1,0 +1,31 @@
+// The hot store: one row per device, upserted on every newer reading, read by dashboards.
+// The cold store (monthly-partitioned history) cannot be declared here: it lives in the
+// custom migration drizzle/0001_cold_store.sql.
+import { boolean, numeric, pgTable, primaryKey, timestamp, uuid } from "drizzle-orm/pg-core";
+
+export const meterState = pgTable("meter_state", {
+  meterId: uuid("meter_id").primaryKey(),
+  kwhConsumedAc: numeric("kwh_consumed_ac", { precision: 10, scale: 3 }).notNull(),
+  voltage: numeric("voltage", { precision: 6, scale: 2 }).notNull(),
+  lastUpdated: timestamp("last_updated", { withTimezone: true }).notNull(),
+});
+
+export const vehicleState = pgTable("vehicle_state", {
+  vehicleId: uuid("vehicle_id").primaryKey(),
+  soc: numeric("soc", { precision: 5, scale: 2 }).notNull(),
+  kwhDeliveredDc: numeric("kwh_delivered_dc", { precision: 10, scale: 3 }).notNull(),
+  batteryTemp: numeric("battery_temp", { precision: 5, scale: 2 }).notNull(),
+  lastUpdated: timestamp("last_updated", { withTimezone: true }).notNull(),
+});
+
+export const vehicleMeterMapping = pgTable(
+  "vehicle_meter_mapping",
+  {
+    vehicleId: uuid("vehicle_id").notNull(),
+    meterId: uuid("meter_id").notNull(),
+    isActive: boolean("is_active").notNull().default(true),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.vehicleId, table.meterId] })],
+);

@@ -1,0 +1,36 @@
+// The hot store, read: each device's latest reading, for live dashboards.
+import { eq } from "drizzle-orm";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Db } from "../db/client.ts";
+import { meterState, vehicleState } from "../db/schema.ts";
+import { notFound } from "../http/errors.ts";
+import { validate } from "../http/validate.ts";
+import { deviceIdSchema } from "../telemetry/schemas.ts";
+
+export function stateRoutes(db: Db) {
+  return new Hono()
+    .get("/vehicles/:vehicleId/state", validate("param", z.object({ vehicleId: deviceIdSchema })), async (c) => {
+      const { vehicleId } = c.req.valid("param");
+      const [row] = await db.select().from(vehicleState).where(eq(vehicleState.vehicleId, vehicleId));
+      if (!row) throw notFound(`vehicle ${vehicleId} has not reported`);
+      return c.json({
+        vehicleId: row.vehicleId,
+        soc: Number(row.soc),
+        kwhDeliveredDc: Number(row.kwhDeliveredDc),
+        batteryTemp: Number(row.batteryTemp),
+        lastUpdated: row.lastUpdated.toISOString(),
+      });
+    })
+    .get("/meters/:meterId/state", validate("param", z.object({ meterId: deviceIdSchema })), async (c) => {
+      const { meterId } = c.req.valid("param");
+      const [row] = await db.select().from(meterState).where(eq(meterState.meterId, meterId));
+      if (!row) throw notFound(`meter ${meterId} has not reported`);
+      return c.json({
+        meterId: row.meterId,
+        kwhConsumedAc: Number(row.kwhConsumedAc),
+        voltage: Number(row.voltage),
+        lastUpdated: row.lastUpdated.toISOString(),
+      });
+    });
+}

@@ -1,0 +1,88 @@
+// What a reading must look like to be accepted. Every limit here mirrors a column of the
+// store (numeric precision and scale) or a rule of DESIGN.md, so that the database never
+// has to reject what validation let through.
+import { z } from "zod";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const deviceIdSchema = z
+  .string({ error: "must be a UUID string" })
+  .regex(UUID, "must be a UUID")
+  .transform((id) => id.toLowerCase());
+
+/** A JSON number that fits numeric(precision, scale) within [min, max] without rounding. */
+export function decimalSchema(min: number, max: number, scale: number) {
+  const factor = 10 ** scale;
+  return z
+    .number({ error: "must be a number" })
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .refine((value) => {
+      // Tolerate binary floating-point noise (0.1 + 0.2), not real extra digits: within
+      // these columns' ranges the noise on value * 10^scale stays below 1e-5.
+      const scaled = value * factor;
+      return Math.abs(scaled - Math.round(scaled)) <= 1e-5;
+    }, `must have at most ${scale} decimal places`);
+}
+
+const kwh = decimalSchema(0, 9_999_999.999, 3);
+
+/** Timestamps before this are a device clock that was never set, not data. */
+export const EARLIEST_TIMESTAMP = new Date("2000-01-01T00:00:00Z");
+
+export interface Clock {
+  now: () => Date;
+  maxFutureSkewMs: number;
+}
+
+// Stored to the millisecond: a device's replay of the same instant must map to the same
+// key, whatever precision its clock prints.
+export function timestampSchema(clock: Clock) {
+  return z.iso
+    .datetime({
+      offset: true,
+      error: "must be an ISO-8601 date-time with a zone, e.g. 2026-02-09T14:00:00Z",
+    })
+    .transform((text) => new Date(text))
+    .refine((date) => date >= EARLIEST_TIMESTAMP, `must not be before ${EARLIEST_TIMESTAMP.toISOString()}`)
+    .refine(
+      (date) => date.getTime() <= clock.now().getTime() + clock.maxFutureSkewMs,
+      `must not be more than ${clock.maxFutureSkewMs / 1000} s ahead of the server clock`,
+    );
+}
+
+export function readingSchemas(clock: Clock, maxBatchReadings: number) {
+  const timestamp = timestampSchema(clock);
+  const meterReading = z.object({
+    meterId: deviceIdSchema,
+    kwhConsumedAc: kwh,
+    voltage: decimalSchema(0, 9_999.99, 2),
+    timestamp,
+  });
+  const vehicleReading = z.object({
+    vehicleId: deviceIdSchema,
+    soc: decimalSchema(0, 100, 2),
+    kwhDeliveredDc: kwh,
+    batteryTemp: decimalSchema(-999.99, 999.99, 2),
+    timestamp,
+  });
+  const batch = z
+    .object({
+      meters: z.array(meterReading).max(maxBatchReadings).default([]),
+      vehicles: z.array(vehicleReading).max(maxBatchReadings).default([]),
+    })
+    .refine((body) => body.meters.length + body.vehicles.length > 0, {
+      message: "a batch needs at least one reading in meters or vehicles",
+      path: ["meters"],
+    })
+    .refine((body) => body.meters.length + body.vehicles.length <= maxBatchReadings, {
+      message: `a batch holds at most ${maxBatchReadings} readings`,
+      path: ["meters"],
+    });
+  return { meterReading, vehicleReading, batch };
+}
+
+export type ReadingSchemas = ReturnType<typeof readingSchemas>;
+export type MeterReading = z.infer<ReadingSchemas["meterReading"]>;
+export type VehicleReading = z.infer<ReadingSchemas["vehicleReading"]>;
+export type Batch = z.infer<ReadingSchemas["batch"]>;

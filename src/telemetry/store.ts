@@ -1,0 +1,109 @@
+// The dual write: every reading goes to the cold store (history) and, when it is the
+// newest for its device, to the hot store, in one statement per device kind, so a batch of
+// any size costs two round trips. Readings are passed as arrays and unnested server-side.
+// - Replays: the unique (device, recorded_at) index drops them (ON CONFLICT DO NOTHING),
+//   and only rows that really went in reach the hot store or the returned keys.
+// - Newest wins: the hot row changes only for a strictly newer recorded_at.
+// - Deadlocks: rows are inserted in device order, so concurrent writers lock in one order.
+import type { Sql } from "../db/client.ts";
+import type { MeterReading, VehicleReading } from "./schemas.ts";
+
+// Arrays travel as PostgreSQL array literals: Drizzle, sharing this client, hands numeric
+// and timestamp arrays to the driver unserialised. Every element here is a validated
+// number, UUID or ISO-8601 instant, none of which needs quoting inside a literal.
+const arrayLiteral = (values: (string | number)[]) => `{${values.join(",")}}`;
+
+/** Identifies a reading: device and instant (in epoch milliseconds), as the unique index does. */
+export const readingKey = (deviceId: string, at: Date | number) =>
+  `${deviceId}|${typeof at === "number" ? at : at.getTime()}`;
+
+// Instants come back as epoch milliseconds: Drizzle sets this client to hand timestamps
+// over as text, and text would have to be parsed again to compare.
+interface StoredKey {
+  device_id: string;
+  at_ms: number;
+}
+
+const keysOf = (rows: StoredKey[]) => new Set(rows.map((row) => readingKey(row.device_id, row.at_ms)));
+
+/** Stores meter readings; answers the keys of those that were new. */
+export async function insertMeterReadings(sql: Sql, readings: MeterReading[]): Promise<Set<string>> {
+  if (readings.length === 0) return new Set();
+  const rows = await sql<StoredKey[]>`
+    with input as (
+      select distinct on (meter_id, recorded_at) *
+      from unnest(
+        ${arrayLiteral(readings.map((r) => r.meterId))}::uuid[],
+        ${arrayLiteral(readings.map((r) => r.kwhConsumedAc))}::numeric[],
+        ${arrayLiteral(readings.map((r) => r.voltage))}::numeric[],
+        ${arrayLiteral(readings.map((r) => r.timestamp.toISOString()))}::timestamptz[]
+      ) as reading(meter_id, kwh_consumed_ac, voltage, recorded_at)
+      order by meter_id, recorded_at
+    ),
+    stored as (
+      insert into meter_telemetry (meter_id, kwh_consumed_ac, voltage, recorded_at)
+      select meter_id, kwh_consumed_ac, voltage, recorded_at from input
+      order by meter_id, recorded_at
+      on conflict (meter_id, recorded_at) do nothing
+      returning meter_id, kwh_consumed_ac, voltage, recorded_at
+    ),
+    newest as (
+      select distinct on (meter_id) * from stored
+      order by meter_id, recorded_at desc
+    ),
+    hot as (
+      insert into meter_state (meter_id, kwh_consumed_ac, voltage, last_updated)
+      select meter_id, kwh_consumed_ac, voltage, recorded_at from newest
+      order by meter_id
+      on conflict (meter_id) do update set
+        kwh_consumed_ac = excluded.kwh_consumed_ac,
+        voltage = excluded.voltage,
+        last_updated = excluded.last_updated
+      where meter_state.last_updated < excluded.last_updated
+    )
+    select meter_id as device_id, (extract(epoch from recorded_at) * 1000)::float8 as at_ms from stored
+  `;
+  return keysOf(rows);
+}
+
+/** Stores vehicle readings; answers the keys of those that were new. */
+export async function insertVehicleReadings(sql: Sql, readings: VehicleReading[]): Promise<Set<string>> {
+  if (readings.length === 0) return new Set();
+  const rows = await sql<StoredKey[]>`
+    with input as (
+      select distinct on (vehicle_id, recorded_at) *
+      from unnest(
+        ${arrayLiteral(readings.map((r) => r.vehicleId))}::uuid[],
+        ${arrayLiteral(readings.map((r) => r.soc))}::numeric[],
+        ${arrayLiteral(readings.map((r) => r.kwhDeliveredDc))}::numeric[],
+        ${arrayLiteral(readings.map((r) => r.batteryTemp))}::numeric[],
+        ${arrayLiteral(readings.map((r) => r.timestamp.toISOString()))}::timestamptz[]
+      ) as reading(vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at)
+      order by vehicle_id, recorded_at
+    ),
+    stored as (
+      insert into vehicle_telemetry (vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at)
+      select vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at from input
+      order by vehicle_id, recorded_at
+      on conflict (vehicle_id, recorded_at) do nothing
+      returning vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at
+    ),
+    newest as (
+      select distinct on (vehicle_id) * from stored
+      order by vehicle_id, recorded_at desc
+    ),
+    hot as (
+      insert into vehicle_state (vehicle_id, soc, kwh_delivered_dc, battery_temp, last_updated)
+      select vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at from newest
+      order by vehicle_id
+      on conflict (vehicle_id) do update set
+        soc = excluded.soc,
+        kwh_delivered_dc = excluded.kwh_delivered_dc,
+        battery_temp = excluded.battery_temp,
+        last_updated = excluded.last_updated
+      where vehicle_state.last_updated < excluded.last_updated
+    )
+    select vehicle_id as device_id, (extract(epoch from recorded_at) * 1000)::float8 as at_ms from stored
+  `;
+  return keysOf(rows);
+}

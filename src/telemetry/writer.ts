@@ -1,0 +1,100 @@
+// How readings reach the database. Routes depend on the TelemetryWriter interface only, so
+// the way writes are grouped can change (one transaction per request here) without the
+// HTTP layer knowing; every implementation answers only after its transaction commits.
+import type { Sql } from "../db/client.ts";
+import { AppError } from "../http/errors.ts";
+import { isMissingPartition, type Partitions } from "../partitions/partitions.ts";
+import type { Batch, MeterReading, VehicleReading } from "./schemas.ts";
+import { insertMeterReadings, insertVehicleReadings, readingKey } from "./store.ts";
+
+export type WriteOutcome = "stored" | "duplicate";
+
+export interface BatchOutcome {
+  stored: number;
+  duplicates: number;
+}
+
+export interface TelemetryWriter {
+  writeMeter(reading: MeterReading): Promise<WriteOutcome>;
+  writeVehicle(reading: VehicleReading): Promise<WriteOutcome>;
+  writeBatch(batch: Batch): Promise<BatchOutcome>;
+  /** Finishes what was accepted; later writes are refused. */
+  close(): Promise<void>;
+}
+
+export interface StoredKeys {
+  meters: Set<string>;
+  vehicles: Set<string>;
+}
+
+export const shuttingDown = () =>
+  new AppError(503, "shutting_down", "the service is shutting down; retry shortly", undefined, { "Retry-After": "5" });
+
+const RETRYABLE = new Set(["40001", "40P01"]);
+const MAX_ATTEMPTS = 4;
+
+/**
+ * Writes meters and vehicles in one transaction and answers which readings were new.
+ * Creates missing partitions first; retries on a deadlock or a partition that vanished.
+ */
+export async function writeReadings(sql: Sql, partitions: Partitions, batch: Batch): Promise<StoredKeys> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await partitions.ensure(
+        "meter_telemetry",
+        batch.meters.map((r) => r.timestamp),
+      );
+      await partitions.ensure(
+        "vehicle_telemetry",
+        batch.vehicles.map((r) => r.timestamp),
+      );
+      if (batch.meters.length === 0 || batch.vehicles.length === 0) {
+        // One statement is already atomic: no need for BEGIN/COMMIT round trips.
+        const meters = await insertMeterReadings(sql, batch.meters);
+        const vehicles = await insertVehicleReadings(sql, batch.vehicles);
+        return { meters, vehicles };
+      }
+      return await sql.begin(async (tx) => ({
+        meters: await insertMeterReadings(tx as unknown as Sql, batch.meters),
+        vehicles: await insertVehicleReadings(tx as unknown as Sql, batch.vehicles),
+      }));
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? "";
+      const isRetryable = isMissingPartition(error) || RETRYABLE.has(code);
+      if (!isRetryable || attempt >= MAX_ATTEMPTS) throw error;
+      if (isMissingPartition(error)) partitions.forget();
+    }
+  }
+}
+
+/** Counts what a write stored; a reading repeated within the batch counts as a duplicate. */
+export function countOutcome(batch: Batch, keys: StoredKeys): BatchOutcome {
+  const total = batch.meters.length + batch.vehicles.length;
+  const stored = keys.meters.size + keys.vehicles.size;
+  return { stored, duplicates: total - stored };
+}
+
+/** One transaction per request: for runtimes without a long-lived process. */
+export function createDirectWriter(sql: Sql, partitions: Partitions): TelemetryWriter {
+  let isClosed = false;
+  const write = (batch: Batch) => {
+    if (isClosed) throw shuttingDown();
+    return writeReadings(sql, partitions, batch);
+  };
+  return {
+    async writeMeter(reading) {
+      const keys = await write({ meters: [reading], vehicles: [] });
+      return keys.meters.has(readingKey(reading.meterId, reading.timestamp)) ? "stored" : "duplicate";
+    },
+    async writeVehicle(reading) {
+      const keys = await write({ meters: [], vehicles: [reading] });
+      return keys.vehicles.has(readingKey(reading.vehicleId, reading.timestamp)) ? "stored" : "duplicate";
+    },
+    async writeBatch(batch) {
+      return countOutcome(batch, await write(batch));
+    },
+    async close() {
+      isClosed = true;
+    },
+  };
+}
