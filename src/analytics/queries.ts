@@ -19,9 +19,15 @@ export interface VehiclePerformance {
 }
 
 export async function vehiclePerformance(sql: Sql, vehicleId: string, window: Window): Promise<VehiclePerformance> {
+  const [row] = await vehiclePerformanceQuery(sql, vehicleId, window);
+  return row as VehiclePerformance;
+}
+
+/** The query itself, unawaited, so it can also be EXPLAINed. */
+export function vehiclePerformanceQuery(sql: Sql, vehicleId: string, window: Window) {
   const from = window.from.toISOString();
   const to = window.to.toISOString();
-  const [row] = await sql<VehiclePerformance[]>`
+  return sql<VehiclePerformance[]>`
     with dc as (
       select count(*)::int as data_points,
              coalesce(sum(kwh_delivered_dc), 0) as total,
@@ -47,5 +53,4 @@ export async function vehiclePerformance(sql: Sql, vehicleId: string, window: Wi
       dc.data_points as "dataPoints"
     from dc cross join ac
   `;
-  return row as VehiclePerformance;
 }

@@ -3,10 +3,14 @@
 // has to reject what validation let through.
 import { z } from "zod";
 
+/** A type error message that says "is required" when the field is missing altogether. */
+export const typeError = (message: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? "is required" : message;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const deviceIdSchema = z
-  .string({ error: "must be a UUID string" })
+  .string({ error: typeError("must be a UUID string") })
   .regex(UUID, "must be a UUID")
   .transform((id) => id.toLowerCase());
 
@@ -14,7 +18,7 @@ export const deviceIdSchema = z
 export function decimalSchema(min: number, max: number, scale: number) {
   const factor = 10 ** scale;
   return z
-    .number({ error: "must be a number" })
+    .number({ error: typeError("must be a number") })
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`)
     .refine((value) => {

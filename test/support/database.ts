@@ -1,0 +1,85 @@
+// A fresh, migrated database for one test file, and the app wired to it. Databases are
+// cloned from the run's template (fast) and dropped when the file is done.
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { type AppDeps, createApp } from "../../src/app.ts";
+import { createDb, createSql, type Db, type Sql } from "../../src/db/client.ts";
+import { Partitions } from "../../src/partitions/partitions.ts";
+import { createDirectWriter, type TelemetryWriter } from "../../src/telemetry/writer.ts";
+import { databaseUrl, SERVER_URL_VARIABLE, TEMPLATE_VARIABLE } from "./server.ts";
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  sql: Sql;
+  db: Db;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = process.env[SERVER_URL_VARIABLE] as string;
+  const template = process.env[TEMPLATE_VARIABLE] as string;
+  const name = `${template}_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin`create database ${admin(name)} template ${admin(template)}`;
+  const url = databaseUrl(serverUrl, name);
+  const sql = createSql({ url, poolSize: 8, connectTimeoutSeconds: 10 });
+  return {
+    name,
+    url,
+    sql,
+    db: createDb(sql),
+    async drop() {
+      await sql.end({ timeout: 5 });
+      await admin`drop database if exists ${admin(name)} with (force)`;
+      await admin.end();
+    },
+  };
+}
+
+export interface TestApp {
+  database: TestDatabase;
+  app: ReturnType<typeof createApp>;
+  writer: TelemetryWriter;
+  partitions: Partitions;
+  /** Errors that reached the app's 500 path: a test that sees one has found a defect. */
+  unexpected: unknown[];
+  /** The clock the app sees; tests move it with setNow. */
+  setNow(date: Date): void;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_NOW = new Date("2026-03-15T12:00:00Z");
+
+export async function createTestApp(overrides: Partial<AppDeps> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const partitions = new Partitions(database.sql);
+  const writer = createDirectWriter(database.sql, partitions);
+  let now = DEFAULT_NOW;
+  const unexpected: unknown[] = [];
+  const app = createApp({
+    sql: database.sql,
+    db: database.db,
+    writer,
+    now: () => now,
+    onUnexpectedError: (error) => {
+      unexpected.push(error);
+      console.error(error);
+    },
+    ...overrides,
+  });
+  return {
+    database,
+    app,
+    writer,
+    partitions,
+    unexpected,
+    setNow(date) {
+      now = date;
+    },
+    async close() {
+      await writer.close();
+      await database.drop();
+    },
+  };
+}

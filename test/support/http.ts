@@ -1,0 +1,35 @@
+// Small helpers for driving the app in-process with app.request().
+import { randomUUID } from "node:crypto";
+
+type Fetcher = { request: (path: string, init?: RequestInit) => Response | Promise<Response> };
+
+export async function postJson(app: Fetcher, path: string, body: unknown) {
+  const response = await app.request(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+export async function getJson(app: Fetcher, path: string) {
+  const response = await app.request(path);
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+export const newId = () => randomUUID();
+
+export function meterReading(overrides: Record<string, unknown> = {}) {
+  return { meterId: newId(), kwhConsumedAc: 1.5, voltage: 230, timestamp: "2026-03-15T11:00:00Z", ...overrides };
+}
+
+export function vehicleReading(overrides: Record<string, unknown> = {}) {
+  return {
+    vehicleId: newId(),
+    soc: 50,
+    kwhDeliveredDc: 1.3,
+    batteryTemp: 25,
+    timestamp: "2026-03-15T11:00:00Z",
+    ...overrides,
+  };
+}
