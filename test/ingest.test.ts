@@ -11,10 +11,16 @@ afterAll(async () => {
   await t.close();
 });
 
-const coldMeterRows = (meterId: string) =>
-  t.database.sql`select kwh_consumed_ac, voltage, recorded_at::text from meter_telemetry where meter_id = ${meterId}`;
-const coldVehicleRows = (vehicleId: string) =>
-  t.database.sql`select soc, kwh_delivered_dc, battery_temp from vehicle_telemetry where vehicle_id = ${vehicleId}`;
+const coldMeterRows = async (meterId: string) => [
+  ...(await t.database.sql`
+    select kwh_consumed_ac, voltage, recorded_at::text from meter_telemetry where meter_id = ${meterId}
+  `),
+];
+const coldVehicleRows = async (vehicleId: string) => [
+  ...(await t.database.sql`
+    select soc, kwh_delivered_dc, battery_temp from vehicle_telemetry where vehicle_id = ${vehicleId}
+  `),
+];
 
 describe("POST /v1/telemetry/meter", () => {
   it("stores a new reading in both stores and answers 201 stored", async () => {

@@ -96,7 +96,7 @@ describe("invariants under any mix of writes", () => {
           having newest.device is null or hot.${sql(id)} is null
               or newest.energy <> hot.${sql(energy)} or newest.recorded_at <> hot.last_updated
         `;
-        expect(mismatches).toEqual([]);
+        expect([...mismatches]).toEqual([]);
       }),
       { numRuns: 40 },
     );

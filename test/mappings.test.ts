@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { createTestApp, type TestApp } from "./support/database.ts";
-import { getJson, newId, postJson } from "./support/http.ts";
+import { getJson, type JsonBody, newId, postJson } from "./support/http.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -27,7 +27,7 @@ describe("mappings", () => {
     await postJson(t.app, "/v1/mappings", pair);
     const removed = await t.app.request(`/v1/mappings/${pair.vehicleId}/${pair.meterId}`, { method: "DELETE" });
     expect(removed.status).toBe(200);
-    expect(await removed.json()).toMatchObject({ ...pair, isActive: false });
+    expect((await removed.json()) as JsonBody).toMatchObject({ ...pair, isActive: false });
     const listed = await getJson(t.app, `/v1/mappings?vehicleId=${pair.vehicleId}`);
     expect(listed.body.mappings).toEqual([expect.objectContaining({ ...pair, isActive: false })]);
     const relinked = await postJson(t.app, "/v1/mappings", pair);
@@ -38,7 +38,7 @@ describe("mappings", () => {
   it("answers 404 when deleting a link that never existed", async () => {
     const response = await t.app.request(`/v1/mappings/${newId()}/${newId()}`, { method: "DELETE" });
     expect(response.status).toBe(404);
-    expect((await response.json()).error.code).toBe("not_found");
+    expect(((await response.json()) as JsonBody).error.code).toBe("not_found");
   });
 
   it("lists a vehicle's meters, and a meter's vehicles", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { createTestApp, type TestApp } from "./support/database.ts";
-import { meterReading, postJson, vehicleReading } from "./support/http.ts";
+import { type JsonBody, meterReading, postJson, vehicleReading } from "./support/http.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -90,7 +90,7 @@ describe("malformed requests", () => {
       body: JSON.stringify(meterReading()),
     });
     expect(response.status).toBe(415);
-    expect((await response.json()).error.code).toBe("unsupported_media_type");
+    expect(((await response.json()) as JsonBody).error.code).toBe("unsupported_media_type");
   });
 
   it("answers 415 when no content type is given", async () => {
@@ -140,13 +140,15 @@ describe("malformed requests", () => {
     ] as const) {
       const response = await t.app.request(path, { method });
       expect(response.status).toBe(404);
-      expect((await response.json()).error.code).toBe("not_found");
+      expect(((await response.json()) as JsonBody).error.code).toBe("not_found");
     }
   });
 
   it("answers 400 to a device id in a path that is not a UUID", async () => {
     const response = await t.app.request("/v1/vehicles/not-a-uuid/state");
     expect(response.status).toBe(400);
-    expect((await response.json()).error.details).toEqual([{ field: "vehicleId", message: "must be a UUID" }]);
+    expect(((await response.json()) as JsonBody).error.details).toEqual([
+      { field: "vehicleId", message: "must be a UUID" },
+    ]);
   });
 });

@@ -1,9 +1,19 @@
 // Small helpers for driving the app in-process with app.request().
 import { randomUUID } from "node:crypto";
 
+// Bodies are whatever the server sent; assertions inspect them field by field.
+// biome-ignore lint/suspicious/noExplicitAny: a response body has no static type
+export type JsonBody = any;
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  body: JsonBody;
+}
+
 type Fetcher = { request: (path: string, init?: RequestInit) => Response | Promise<Response> };
 
-export async function postJson(app: Fetcher, path: string, body: unknown) {
+export async function postJson(app: Fetcher, path: string, body: unknown): Promise<JsonResponse> {
   const response = await app.request(path, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -12,7 +22,7 @@ export async function postJson(app: Fetcher, path: string, body: unknown) {
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
-export async function getJson(app: Fetcher, path: string) {
+export async function getJson(app: Fetcher, path: string): Promise<JsonResponse> {
   const response = await app.request(path);
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
