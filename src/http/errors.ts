@@ -48,9 +48,13 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== "string") return false;
-  return UNAVAILABLE_CODES.has(code) || code.startsWith("08");
+  // Drizzle wraps the driver's error in its own, as `cause`.
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (typeof code === "string" && (UNAVAILABLE_CODES.has(code) || code.startsWith("08"))) return true;
+    current = cause;
+  }
+  return false;
 }
 
 export function toAppError(error: unknown): AppError | undefined {

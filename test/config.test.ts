@@ -1,0 +1,27 @@
+import { describe, expect, it } from "bun:test";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+describe("configuration", () => {
+  it("has working defaults", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ PORT: 3000, LOG_LEVEL: "info", DATA_DIR: ".data", DATABASE_POOL_SIZE: 10 });
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it("reads and coerces values", () => {
+    const config = loadConfig({ PORT: "8080", DATABASE_URL: "postgres://u@db:5432/fleet", DATABASE_POOL_SIZE: "32" });
+    expect(config).toMatchObject({ PORT: 8080, DATABASE_URL: "postgres://u@db:5432/fleet", DATABASE_POOL_SIZE: 32 });
+  });
+
+  it("treats an empty variable as unset", () => {
+    expect(loadConfig({ DATABASE_URL: "", PORT: "" }).PORT).toBe(3000);
+  });
+
+  it("stops on a bad value, naming each variable at fault", () => {
+    const attempt = () => loadConfig({ PORT: "eighty", DATABASE_URL: "mysql://x", LOG_LEVEL: "loud" });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/PORT/);
+    expect(attempt).toThrow(/DATABASE_URL: must be a postgres/);
+    expect(attempt).toThrow(/LOG_LEVEL/);
+  });
+});

@@ -1,0 +1,101 @@
+// The real entry point, as an operator runs it: `bun src/index.ts` (what `bun run start`
+// does) on its embedded PostgreSQL or on DATABASE_URL, driven over HTTP, stopped by signal.
+import { afterAll, describe, expect, it } from "bun:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTestDatabase } from "./support/database.ts";
+import { freePort } from "./support/server.ts";
+
+const ENTRY = new URL("../src/index.ts", import.meta.url).pathname;
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function startService(env: Record<string, string>) {
+  const port = await freePort();
+  const child = Bun.spawn(["bun", ENTRY], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", PORT: String(port), ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  cleanups.push(async () => child.kill("SIGKILL"));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`service exited: ${await new Response(child.stderr).text()}`);
+    const ready = await fetch(`${base}/readyz`).catch(() => undefined);
+    if (ready?.status === 200) return { child, base };
+    await Bun.sleep(100);
+  }
+  throw new Error("service did not become ready within 60 s");
+}
+
+const post = (url: string, body: unknown) =>
+  fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+
+// The seed design's curl examples.
+const meter = {
+  meterId: "550e8400-e29b-41d4-a716-446655440000",
+  kwhConsumedAc: 50.5,
+  voltage: 230,
+  timestamp: "2026-02-09T14:00:00Z",
+};
+const vehicle = {
+  vehicleId: "660e8400-e29b-41d4-a716-446655440000",
+  soc: 75.5,
+  kwhDeliveredDc: 40.3,
+  batteryTemp: 25.5,
+  timestamp: "2026-02-09T14:00:00Z",
+};
+
+describe("bun run start", () => {
+  it("refuses to start on a bad setting, naming it", async () => {
+    const child = Bun.spawn(["bun", ENTRY], { env: { PATH: process.env.PATH ?? "", PORT: "eighty" }, stderr: "pipe" });
+    expect(await child.exited).toBe(1);
+    expect(await new Response(child.stderr).text()).toContain("PORT");
+  });
+
+  it("serves the seed's examples on its embedded PostgreSQL, stops cleanly, and keeps the data", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "fleet-start-"));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()) };
+
+    const first = await startService(env);
+    expect((await post(`${first.base}/v1/telemetry/meter`, meter)).status).toBe(201);
+    expect((await post(`${first.base}/v1/telemetry/vehicle`, vehicle)).status).toBe(201);
+    expect(
+      (await post(`${first.base}/v1/mappings`, { vehicleId: vehicle.vehicleId, meterId: meter.meterId })).status,
+    ).toBe(201);
+    first.child.kill("SIGTERM");
+    expect(await first.child.exited).toBe(0);
+
+    const second = await startService(env);
+    expect((await post(`${second.base}/v1/telemetry/meter`, meter)).status).toBe(200);
+    const performance = await fetch(
+      `${second.base}/v1/analytics/performance/${vehicle.vehicleId}?from=2026-02-09T00:00:00Z&to=2026-02-10T00:00:00Z`,
+    );
+    expect(performance.status).toBe(200);
+    expect(await performance.json()).toMatchObject({
+      totalAcConsumption: 50.5,
+      totalDcDelivery: 40.3,
+      efficiencyRatio: 0.798,
+      avgBatteryTemp: 25.5,
+      dataPoints: 1,
+    });
+    second.child.kill("SIGINT");
+    expect(await second.child.exited).toBe(0);
+  }, 120_000);
+
+  it("uses the server DATABASE_URL names instead, migrating it", async () => {
+    const database = await createTestDatabase();
+    cleanups.push(() => database.drop());
+    const { child, base } = await startService({ DATABASE_URL: database.url });
+    expect((await post(`${base}/v1/telemetry/vehicle`, vehicle)).status).toBe(201);
+    const [row] = await database.sql`select count(*)::int as count from vehicle_telemetry`;
+    expect(row?.count).toBe(1);
+    child.kill("SIGTERM");
+    expect(await child.exited).toBe(0);
+  }, 60_000);
+});
