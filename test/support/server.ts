@@ -2,7 +2,7 @@
 // TEST_DATABASE_URL names. Started once per run by preload.ts; each test file then gets a
 // database of its own, cloned from a migrated template (see database.ts).
 
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,10 +34,12 @@ export function databaseUrl(serverUrl: string, name: string): string {
 
 export async function startTestServer(): Promise<{ url: string; template: string; stop: () => Promise<void> }> {
   let embedded: EmbeddedPostgres | undefined;
+  let scratch: string | undefined;
   let url = process.env.TEST_DATABASE_URL;
   if (!url) {
+    scratch = await mkdtemp(join(tmpdir(), "fleet-test-"));
     embedded = await startEmbeddedPostgres({
-      dataDir: join(await mkdtemp(join(tmpdir(), "fleet-test-")), "pg"),
+      dataDir: join(scratch, "pg"),
       port: await freePort(),
       isThrowaway: true,
       // Tests do not survive power loss; skipping fsync only makes the run faster.
@@ -61,6 +63,7 @@ export async function startTestServer(): Promise<{ url: string; template: string
       await admin`drop database if exists ${admin(template)} with (force)`.catch(() => {});
       await admin.end();
       await embedded?.stop();
+      if (scratch) await rm(scratch, { recursive: true, force: true });
     },
   };
 }
