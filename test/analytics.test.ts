@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { describe, expect, it } from "bun:test";
 import { vehiclePerformanceQuery } from "../src/analytics/queries.ts";
-import { createTestApp, type TestApp } from "./support/database.ts";
+import { useTestApp } from "./support/database.ts";
 import { getJson, newId, postJson } from "./support/http.ts";
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(async () => {
-  expect(t.unexpected).toEqual([]);
-  await t.close();
-});
+const t = useTestApp();
 
 const DAY = "from=2026-03-10T00:00:00Z&to=2026-03-11T00:00:00Z";
 

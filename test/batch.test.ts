@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { createTestApp, type TestApp } from "./support/database.ts";
+import { describe, expect, it } from "bun:test";
+import { useTestApp } from "./support/database.ts";
 import { getJson, meterReading, newId, postJson, vehicleReading } from "./support/http.ts";
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp({ limits: { maxBatchReadings: 50 } });
-});
-afterAll(async () => {
-  expect(t.unexpected).toEqual([]);
-  await t.close();
-});
+const t = useTestApp({ limits: { maxBatchReadings: 50 } });
 
 const countRows = async (table: "meter_telemetry" | "vehicle_telemetry", ids: string[]) => {
   const column = table === "meter_telemetry" ? "meter_id" : "vehicle_id";

@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { createTestApp, type TestApp } from "./support/database.ts";
+import { describe, expect, it } from "bun:test";
+import { useTestApp } from "./support/database.ts";
 import { getJson, meterReading, newId, postJson, vehicleReading } from "./support/http.ts";
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(async () => {
-  expect(t.unexpected).toEqual([]);
-  await t.close();
-});
+const t = useTestApp();
 
 const coldMeterRows = async (meterId: string) => [
   ...(await t.database.sql`

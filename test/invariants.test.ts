@@ -2,19 +2,12 @@
 // and late arrivals reaches the service, concurrently, every distinct reading is stored
 // exactly once, the answers agree with what was stored, and each device's hot row is its
 // newest cold row.
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
-import { createTestApp, type TestApp } from "./support/database.ts";
+import { useTestApp } from "./support/database.ts";
 import { newId, postJson } from "./support/http.ts";
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(async () => {
-  expect(t.unexpected).toEqual([]);
-  await t.close();
-});
+const t = useTestApp();
 
 const BASE = Date.parse("2026-03-15T00:00:00Z");
 

@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { createTestApp, type TestApp } from "./support/database.ts";
+import { describe, expect, it } from "bun:test";
+import { useTestApp } from "./support/database.ts";
 import { type JsonBody, meterReading, postJson, vehicleReading } from "./support/http.ts";
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp({ limits: { maxBatchBytes: 64 * 1024 } });
-});
-afterAll(async () => {
-  expect(t.unexpected).toEqual([]);
-  await t.close();
-});
+const t = useTestApp({ limits: { maxBatchBytes: 64 * 1024 } });
 
 async function storedRowCount() {
   const [row] = await t.database.sql<{ count: number }[]>`

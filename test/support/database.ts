@@ -1,5 +1,6 @@
 // A fresh, migrated database for one test file, and the app wired to it. Databases are
 // cloned from the run's template (fast) and dropped when the file is done.
+import { afterAll, beforeAll, expect } from "bun:test";
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { type AppDeps, createApp } from "../../src/app.ts";
@@ -82,4 +83,21 @@ export async function createTestApp(overrides: Partial<AppDeps> = {}): Promise<T
       await database.drop();
     },
   };
+}
+
+/**
+ * Registers the file's setup and teardown and answers the app they build; the handle is
+ * filled in before the first test runs. Teardown also fails the file if any request
+ * reached the 500 path.
+ */
+export function useTestApp(overrides: Partial<AppDeps> = {}): TestApp {
+  const handle = {} as TestApp;
+  beforeAll(async () => {
+    Object.assign(handle, await createTestApp(overrides));
+  });
+  afterAll(async () => {
+    expect(handle.unexpected).toEqual([]);
+    await handle.close();
+  });
+  return handle;
 }
