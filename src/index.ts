@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/database.ts";
 import { createLogger } from "./log.ts";
 import { Partitions } from "./partitions/partitions.ts";
+import { createGroupCommitWriter } from "./telemetry/group-commit-writer.ts";
 import { createDirectWriter } from "./telemetry/writer.ts";
 
 const MONTHS_AHEAD = 2;
@@ -27,7 +28,17 @@ async function main() {
   const partitions = new Partitions(database.sql);
   await partitions.createAhead(new Date(), MONTHS_AHEAD);
 
-  const writer = createDirectWriter(database.sql, partitions);
+  const writer =
+    config.WRITE_MODE === "direct"
+      ? createDirectWriter(database.sql, partitions)
+      : createGroupCommitWriter(database.sql, partitions, {
+          maxQueued: config.WRITE_QUEUE_LIMIT,
+          maxFlush: config.WRITE_FLUSH_MAX,
+          flushConcurrency: config.WRITE_FLUSH_CONCURRENCY,
+          onFlush: ({ readings, durationMs, error }) => {
+            if (error) log.error({ err: error, readings, durationMs }, "write flush failed");
+          },
+        });
   const app = createApp({
     sql: database.sql,
     db: database.db,

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { useTestApp } from "./support/database.ts";
 import { newId, postJson } from "./support/http.ts";
 
-const t = useTestApp();
+const writers = { group: useTestApp({}, "group"), direct: useTestApp({}, "direct") };
 
 const BASE = Date.parse("2026-03-15T00:00:00Z");
 
@@ -31,8 +31,9 @@ const planArbitrary = fc.array(
   { minLength: 1, maxLength: 25 },
 );
 
-describe("invariants under any mix of writes", () => {
+describe.each(["group", "direct"] as const)("invariants under any mix of writes (%s writer)", (mode) => {
   it("stores each reading once, answers truthfully, and keeps hot state = newest history", async () => {
+    const t = writers[mode];
     await fc.assert(
       fc.asyncProperty(planArbitrary, fc.boolean(), async (plan, isMeter) => {
         const devices = Array.from({ length: 4 }, () => newId());

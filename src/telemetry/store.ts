@@ -2,7 +2,8 @@
 // newest for its device, to the hot store, in one statement per device kind, so a batch of
 // any size costs two round trips. Readings are passed as arrays and unnested server-side.
 // - Replays: the unique (device, recorded_at) index drops them (ON CONFLICT DO NOTHING),
-//   and only rows that really went in reach the hot store or the returned keys.
+//   and only rows that really went in reach the hot store or the returned keys. Callers
+//   send each (device, instant) once per call (writeReadings sees to it).
 // - Newest wins: the hot row changes only for a strictly newer recorded_at.
 // - Deadlocks: rows are inserted in device order, so concurrent writers lock in one order.
 import type { Sql } from "../db/client.ts";
@@ -31,14 +32,13 @@ export async function insertMeterReadings(sql: Sql, readings: MeterReading[]): P
   if (readings.length === 0) return new Set();
   const rows = await sql<StoredKey[]>`
     with input as (
-      select distinct on (meter_id, recorded_at) *
+      select *
       from unnest(
         ${arrayLiteral(readings.map((r) => r.meterId))}::uuid[],
         ${arrayLiteral(readings.map((r) => r.kwhConsumedAc))}::numeric[],
         ${arrayLiteral(readings.map((r) => r.voltage))}::numeric[],
         ${arrayLiteral(readings.map((r) => r.timestamp.toISOString()))}::timestamptz[]
       ) as reading(meter_id, kwh_consumed_ac, voltage, recorded_at)
-      order by meter_id, recorded_at
     ),
     stored as (
       insert into meter_telemetry (meter_id, kwh_consumed_ac, voltage, recorded_at)
@@ -71,7 +71,7 @@ export async function insertVehicleReadings(sql: Sql, readings: VehicleReading[]
   if (readings.length === 0) return new Set();
   const rows = await sql<StoredKey[]>`
     with input as (
-      select distinct on (vehicle_id, recorded_at) *
+      select *
       from unnest(
         ${arrayLiteral(readings.map((r) => r.vehicleId))}::uuid[],
         ${arrayLiteral(readings.map((r) => r.soc))}::numeric[],
@@ -79,7 +79,6 @@ export async function insertVehicleReadings(sql: Sql, readings: VehicleReading[]
         ${arrayLiteral(readings.map((r) => r.batteryTemp))}::numeric[],
         ${arrayLiteral(readings.map((r) => r.timestamp.toISOString()))}::timestamptz[]
       ) as reading(vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at)
-      order by vehicle_id, recorded_at
     ),
     stored as (
       insert into vehicle_telemetry (vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at)

@@ -35,28 +35,30 @@ const MAX_ATTEMPTS = 4;
 
 /**
  * Writes meters and vehicles in one transaction and answers which readings were new.
- * Creates missing partitions first; retries on a deadlock or a partition that vanished.
+ * A reading repeated within the call is sent once, its first occurrence (first values
+ * win, as they do against a stored reading). Creates missing partitions first; retries
+ * on a deadlock or a partition that vanished.
  */
 export async function writeReadings(sql: Sql, partitions: Partitions, batch: Batch): Promise<StoredKeys> {
+  const meters = firstOfEach(batch.meters, (r) => readingKey(r.meterId, r.timestamp));
+  const vehicles = firstOfEach(batch.vehicles, (r) => readingKey(r.vehicleId, r.timestamp));
   for (let attempt = 1; ; attempt++) {
     try {
       await partitions.ensure(
         "meter_telemetry",
-        batch.meters.map((r) => r.timestamp),
+        meters.map((r) => r.timestamp),
       );
       await partitions.ensure(
         "vehicle_telemetry",
-        batch.vehicles.map((r) => r.timestamp),
+        vehicles.map((r) => r.timestamp),
       );
-      if (batch.meters.length === 0 || batch.vehicles.length === 0) {
+      if (meters.length === 0 || vehicles.length === 0) {
         // One statement is already atomic: no need for BEGIN/COMMIT round trips.
-        const meters = await insertMeterReadings(sql, batch.meters);
-        const vehicles = await insertVehicleReadings(sql, batch.vehicles);
-        return { meters, vehicles };
+        return { meters: await insertMeterReadings(sql, meters), vehicles: await insertVehicleReadings(sql, vehicles) };
       }
       return await sql.begin(async (tx) => ({
-        meters: await insertMeterReadings(tx as unknown as Sql, batch.meters),
-        vehicles: await insertVehicleReadings(tx as unknown as Sql, batch.vehicles),
+        meters: await insertMeterReadings(tx as unknown as Sql, meters),
+        vehicles: await insertVehicleReadings(tx as unknown as Sql, vehicles),
       }));
     } catch (error) {
       const code = (error as { code?: string }).code ?? "";
@@ -65,6 +67,16 @@ export async function writeReadings(sql: Sql, partitions: Partitions, batch: Bat
       if (isMissingPartition(error)) partitions.forget();
     }
   }
+}
+
+function firstOfEach<T>(items: T[], keyOf: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const key = keyOf(item);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Counts what a write stored; a reading repeated within the batch counts as a duplicate. */

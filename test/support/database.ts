@@ -6,6 +6,7 @@ import postgres from "postgres";
 import { type AppDeps, createApp } from "../../src/app.ts";
 import { createDb, createSql, type Db, type Sql } from "../../src/db/client.ts";
 import { Partitions } from "../../src/partitions/partitions.ts";
+import { createGroupCommitWriter } from "../../src/telemetry/group-commit-writer.ts";
 import { createDirectWriter, type TelemetryWriter } from "../../src/telemetry/writer.ts";
 import { databaseUrl, SERVER_URL_VARIABLE, TEMPLATE_VARIABLE } from "./server.ts";
 
@@ -52,10 +53,19 @@ export interface TestApp {
 
 export const DEFAULT_NOW = new Date("2026-03-15T12:00:00Z");
 
-export async function createTestApp(overrides: Partial<AppDeps> = {}): Promise<TestApp> {
+export type WriteMode = "group" | "direct";
+
+/** The app as production wires it (group commit), or with one transaction per request. */
+export async function createTestApp(
+  overrides: Partial<AppDeps> = {},
+  writeMode: WriteMode = "group",
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const partitions = new Partitions(database.sql);
-  const writer = createDirectWriter(database.sql, partitions);
+  const writer =
+    writeMode === "direct"
+      ? createDirectWriter(database.sql, partitions)
+      : createGroupCommitWriter(database.sql, partitions, { maxQueued: 10_000, maxFlush: 1_000, flushConcurrency: 2 });
   let now = DEFAULT_NOW;
   const unexpected: unknown[] = [];
   const app = createApp({
@@ -90,10 +100,10 @@ export async function createTestApp(overrides: Partial<AppDeps> = {}): Promise<T
  * filled in before the first test runs. Teardown also fails the file if any request
  * reached the 500 path.
  */
-export function useTestApp(overrides: Partial<AppDeps> = {}): TestApp {
+export function useTestApp(overrides: Partial<AppDeps> = {}, writeMode: WriteMode = "group"): TestApp {
   const handle = {} as TestApp;
   beforeAll(async () => {
-    Object.assign(handle, await createTestApp(overrides));
+    Object.assign(handle, await createTestApp(overrides, writeMode));
   });
   afterAll(async () => {
     expect(handle.unexpected).toEqual([]);
