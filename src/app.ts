@@ -8,6 +8,7 @@ import { isMigrated } from "./db/migrate.ts";
 import { mappingRoutes } from "./fleet/mappings.ts";
 import { stateRoutes } from "./fleet/state.ts";
 import { AppError, databaseUnavailable, errorResponse, toAppError } from "./http/errors.ts";
+import { Partitions } from "./partitions/partitions.ts";
 import { telemetryRoutes } from "./telemetry/routes.ts";
 import { readingSchemas } from "./telemetry/schemas.ts";
 import type { TelemetryWriter } from "./telemetry/writer.ts";
@@ -16,8 +17,15 @@ export interface AppDeps {
   sql: Sql;
   db: Db;
   writer: TelemetryWriter;
+  /** Shared with the writer, so partitions made for one path are known to the other. */
+  partitions?: Partitions;
   now?: () => Date;
-  limits?: { maxBatchReadings?: number; maxBatchBytes?: number; maxFutureSkewSeconds?: number };
+  limits?: {
+    maxBatchReadings?: number;
+    maxBatchBytes?: number;
+    maxNdjsonBytes?: number;
+    maxFutureSkewSeconds?: number;
+  };
   /** Where unexpected errors are reported; they are never shown to the client. */
   onUnexpectedError?: (error: unknown) => void;
 }
@@ -56,9 +64,12 @@ export function createApp(deps: AppDeps) {
   app.route(
     "/v1/telemetry",
     telemetryRoutes({
+      sql: deps.sql,
+      partitions: deps.partitions ?? new Partitions(deps.sql),
       writer: deps.writer,
       schemas,
       maxBatchBytes: deps.limits?.maxBatchBytes ?? 16 * 1024 * 1024,
+      maxNdjsonBytes: deps.limits?.maxNdjsonBytes ?? 1024 * 1024 * 1024,
     }),
   );
   app.route("/v1/mappings", mappingRoutes(deps.db));

@@ -16,6 +16,7 @@ const configSchema = z.object({
   EMBEDDED_PG_PORT: integer(1, 65535).default(54329),
   MAX_BATCH_READINGS: integer(1, 1_000_000).default(10_000),
   MAX_BATCH_BYTES: integer(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  MAX_NDJSON_BYTES: integer(1024, 64 * 1024 * 1024 * 1024).default(1024 * 1024 * 1024),
   MAX_FUTURE_SKEW_SECONDS: integer(0, 86_400).default(300),
   SHUTDOWN_TIMEOUT_SECONDS: integer(1, 600).default(15),
   WRITE_MODE: z.enum(["group", "direct"]).default("group"),

@@ -43,9 +43,11 @@ async function main() {
     sql: database.sql,
     db: database.db,
     writer,
+    partitions,
     limits: {
       maxBatchReadings: config.MAX_BATCH_READINGS,
       maxBatchBytes: config.MAX_BATCH_BYTES,
+      maxNdjsonBytes: config.MAX_NDJSON_BYTES,
       maxFutureSkewSeconds: config.MAX_FUTURE_SKEW_SECONDS,
     },
     onUnexpectedError: (error) => log.error({ err: error }, "unexpected error"),
@@ -55,7 +57,8 @@ async function main() {
     hostname: config.HOST,
     port: config.PORT,
     fetch: app.fetch,
-    maxRequestBodySize: config.MAX_BATCH_BYTES + 1024,
+    // The routes enforce their own, tighter limits; this is only the outer bound.
+    maxRequestBodySize: Math.max(config.MAX_BATCH_BYTES, config.MAX_NDJSON_BYTES) + 1024,
   });
   log.info({ url: server.url.toString() }, "listening");
 

@@ -9,6 +9,8 @@ import { AppError } from "./errors.ts";
 export interface FieldProblem {
   field: string;
   message: string;
+  /** For line-oriented bodies (NDJSON): the 1-based line the problem is on. */
+  line?: number;
 }
 
 export function fieldName(path: readonly PropertyKey[]): string {
@@ -30,7 +32,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): FieldProble
 export function validationError(problems: FieldProblem[], what = "request"): AppError {
   const summary = problems
     .slice(0, 3)
-    .map((problem) => `${problem.field} ${problem.message}`)
+    .map((problem) => `${problem.line ? `line ${problem.line}: ` : ""}${problem.field} ${problem.message}`)
     .join("; ");
   const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : "";
   return new AppError(400, "validation_failed", `invalid ${what}: ${summary}${more}`, problems);

@@ -1,13 +1,20 @@
 // The dual write: every reading goes to the cold store (history) and, when it is the
-// newest for its device, to the hot store, in one statement per device kind, so a batch of
-// any size costs two round trips. Readings are passed as arrays and unnested server-side.
+// newest for its device, to the hot store, in one statement per device kind. Where the
+// rows come from is a fragment (`source`): arrays unnested server-side for JSON bodies
+// and queued singles, or a staging table filled by COPY for streamed NDJSON uploads.
 // - Replays: the unique (device, recorded_at) index drops them (ON CONFLICT DO NOTHING),
-//   and only rows that really went in reach the hot store or the returned keys. Callers
-//   send each (device, instant) once per call (writeReadings sees to it).
+//   and only rows that really went in reach the hot store or the answer. A source yields
+//   each (device, instant) once (writeReadings and the staging query see to it).
 // - Newest wins: the hot row changes only for a strictly newer recorded_at.
 // - Deadlocks: rows are inserted in device order, so concurrent writers lock in one order.
+import type { PendingQuery, Row } from "postgres";
 import type { Sql } from "../db/client.ts";
 import type { MeterReading, VehicleReading } from "./schemas.ts";
+
+/** A query yielding (meter_id, kwh_consumed_ac, voltage, recorded_at) rows. */
+export type MeterSource = PendingQuery<Row[]>;
+/** A query yielding (vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at) rows. */
+export type VehicleSource = PendingQuery<Row[]>;
 
 // Arrays travel as PostgreSQL array literals: Drizzle, sharing this client, hands numeric
 // and timestamp arrays to the driver unserialised. Every element here is a validated
@@ -25,21 +32,33 @@ interface StoredKey {
   at_ms: number;
 }
 
-const keysOf = (rows: StoredKey[]) => new Set(rows.map((row) => readingKey(row.device_id, row.at_ms)));
+const keysOf = (rows: readonly Row[]) =>
+  new Set(rows.map((row) => readingKey((row as StoredKey).device_id, (row as StoredKey).at_ms)));
 
-/** Stores meter readings; answers the keys of those that were new. */
-export async function insertMeterReadings(sql: Sql, readings: MeterReading[]): Promise<Set<string>> {
-  if (readings.length === 0) return new Set();
-  const rows = await sql<StoredKey[]>`
-    with input as (
-      select *
-      from unnest(
-        ${arrayLiteral(readings.map((r) => r.meterId))}::uuid[],
-        ${arrayLiteral(readings.map((r) => r.kwhConsumedAc))}::numeric[],
-        ${arrayLiteral(readings.map((r) => r.voltage))}::numeric[],
-        ${arrayLiteral(readings.map((r) => r.timestamp.toISOString()))}::timestamptz[]
-      ) as reading(meter_id, kwh_consumed_ac, voltage, recorded_at)
-    ),
+export const meterArrays = (sql: Sql, readings: MeterReading[]): MeterSource => sql`
+  select *
+  from unnest(
+    ${arrayLiteral(readings.map((r) => r.meterId))}::uuid[],
+    ${arrayLiteral(readings.map((r) => r.kwhConsumedAc))}::numeric[],
+    ${arrayLiteral(readings.map((r) => r.voltage))}::numeric[],
+    ${arrayLiteral(readings.map((r) => r.timestamp.toISOString()))}::timestamptz[]
+  ) as reading(meter_id, kwh_consumed_ac, voltage, recorded_at)
+`;
+
+export const vehicleArrays = (sql: Sql, readings: VehicleReading[]): VehicleSource => sql`
+  select *
+  from unnest(
+    ${arrayLiteral(readings.map((r) => r.vehicleId))}::uuid[],
+    ${arrayLiteral(readings.map((r) => r.soc))}::numeric[],
+    ${arrayLiteral(readings.map((r) => r.kwhDeliveredDc))}::numeric[],
+    ${arrayLiteral(readings.map((r) => r.batteryTemp))}::numeric[],
+    ${arrayLiteral(readings.map((r) => r.timestamp.toISOString()))}::timestamptz[]
+  ) as reading(vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at)
+`;
+
+function meterDualWrite(sql: Sql, source: MeterSource, answer: PendingQuery<Row[]>) {
+  return sql`
+    with input as (${source}),
     stored as (
       insert into meter_telemetry (meter_id, kwh_consumed_ac, voltage, recorded_at)
       select meter_id, kwh_consumed_ac, voltage, recorded_at from input
@@ -61,25 +80,13 @@ export async function insertMeterReadings(sql: Sql, readings: MeterReading[]): P
         last_updated = excluded.last_updated
       where meter_state.last_updated < excluded.last_updated
     )
-    select meter_id as device_id, (extract(epoch from recorded_at) * 1000)::float8 as at_ms from stored
+    ${answer}
   `;
-  return keysOf(rows);
 }
 
-/** Stores vehicle readings; answers the keys of those that were new. */
-export async function insertVehicleReadings(sql: Sql, readings: VehicleReading[]): Promise<Set<string>> {
-  if (readings.length === 0) return new Set();
-  const rows = await sql<StoredKey[]>`
-    with input as (
-      select *
-      from unnest(
-        ${arrayLiteral(readings.map((r) => r.vehicleId))}::uuid[],
-        ${arrayLiteral(readings.map((r) => r.soc))}::numeric[],
-        ${arrayLiteral(readings.map((r) => r.kwhDeliveredDc))}::numeric[],
-        ${arrayLiteral(readings.map((r) => r.batteryTemp))}::numeric[],
-        ${arrayLiteral(readings.map((r) => r.timestamp.toISOString()))}::timestamptz[]
-      ) as reading(vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at)
-    ),
+function vehicleDualWrite(sql: Sql, source: VehicleSource, answer: PendingQuery<Row[]>) {
+  return sql`
+    with input as (${source}),
     stored as (
       insert into vehicle_telemetry (vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at)
       select vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at from input
@@ -102,7 +109,34 @@ export async function insertVehicleReadings(sql: Sql, readings: VehicleReading[]
         last_updated = excluded.last_updated
       where vehicle_state.last_updated < excluded.last_updated
     )
-    select vehicle_id as device_id, (extract(epoch from recorded_at) * 1000)::float8 as at_ms from stored
+    ${answer}
   `;
-  return keysOf(rows);
+}
+
+/** Stores meter readings; answers the keys of those that were new. */
+export async function insertMeterReadings(sql: Sql, readings: MeterReading[]): Promise<Set<string>> {
+  if (readings.length === 0) return new Set();
+  const keys = sql`select meter_id as device_id, (extract(epoch from recorded_at) * 1000)::float8 as at_ms from stored`;
+  return keysOf(await meterDualWrite(sql, meterArrays(sql, readings), keys));
+}
+
+/** Stores vehicle readings; answers the keys of those that were new. */
+export async function insertVehicleReadings(sql: Sql, readings: VehicleReading[]): Promise<Set<string>> {
+  if (readings.length === 0) return new Set();
+  const keys = sql`select vehicle_id as device_id, (extract(epoch from recorded_at) * 1000)::float8 as at_ms from stored`;
+  return keysOf(await vehicleDualWrite(sql, vehicleArrays(sql, readings), keys));
+}
+
+const countStored = (sql: Sql) => sql`select count(*)::int as stored from stored`;
+
+/** Stores the meter rows `source` yields; answers how many were new. */
+export async function insertMeterRows(sql: Sql, source: MeterSource): Promise<number> {
+  const [row] = await meterDualWrite(sql, source, countStored(sql));
+  return row?.stored ?? 0;
+}
+
+/** Stores the vehicle rows `source` yields; answers how many were new. */
+export async function insertVehicleRows(sql: Sql, source: VehicleSource): Promise<number> {
+  const [row] = await vehicleDualWrite(sql, source, countStored(sql));
+  return row?.stored ?? 0;
 }

@@ -72,6 +72,7 @@ export async function createTestApp(
     sql: database.sql,
     db: database.db,
     writer,
+    partitions,
     now: () => now,
     onUnexpectedError: (error) => {
       unexpected.push(error);

@@ -1,0 +1,121 @@
+// Streamed NDJSON uploads on POST /v1/telemetry/batch.
+import { describe, expect, it } from "bun:test";
+import { useTestApp } from "./support/database.ts";
+import { type JsonBody, meterReading, newId, vehicleReading } from "./support/http.ts";
+
+const t = useTestApp({ limits: { maxNdjsonBytes: 16 * 1024 * 1024 } });
+
+async function upload(body: string | ReadableStream<Uint8Array>) {
+  const response = await t.app.request("/v1/telemetry/batch", {
+    method: "POST",
+    headers: { "content-type": "application/x-ndjson" },
+    body,
+    duplex: "half",
+  } as RequestInit);
+  return { status: response.status, body: (await response.json()) as JsonBody };
+}
+
+const line = (reading: object, type: "meter" | "vehicle") => JSON.stringify({ type, ...reading });
+
+async function countRows(ids: string[]) {
+  const sql = t.database.sql;
+  const [row] = await sql`
+    select (select count(*) from meter_telemetry where meter_id in ${sql(ids)})::int
+         + (select count(*) from vehicle_telemetry where vehicle_id in ${sql(ids)})::int as count
+  `;
+  return row?.count as number;
+}
+
+describe("NDJSON batch uploads", () => {
+  it("stores meters and vehicles line by line and answers the counts", async () => {
+    const meter = meterReading();
+    const vehicle = vehicleReading({ soc: 61.25 });
+    const body = `${line(meter, "meter")}\r\n\n${line(vehicle, "vehicle")}\n${line(meter, "meter")}\n`;
+    const response = await upload(body);
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({ status: "stored", stored: 2, duplicates: 1 });
+    expect(await countRows([meter.meterId, vehicle.vehicleId])).toBe(2);
+    const state = await t.app.request(`/v1/vehicles/${vehicle.vehicleId}/state`);
+    expect(((await state.json()) as JsonBody).soc).toBe(61.25);
+  });
+
+  it("takes 100,000 lines streamed in small chunks, across months, newest wins", async () => {
+    const meterIds = Array.from({ length: 100 }, () => newId());
+    const encoder = new TextEncoder();
+    const total = 100_000;
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= total) return controller.close();
+        let text = "";
+        for (let i = 0; i < 500 && sent < total; i++, sent++) {
+          const minute = Math.floor(sent / meterIds.length);
+          const timestamp = new Date(Date.UTC(2026, 0, 1) + minute * 60_000).toISOString();
+          text += `${line({ meterId: meterIds[sent % meterIds.length], kwhConsumedAc: 0.125, voltage: 230, timestamp }, "meter")}\n`;
+        }
+        controller.enqueue(encoder.encode(text));
+      },
+    });
+    const response = await upload(stream);
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({ status: "stored", stored: total, duplicates: 0 });
+    const [sum] = await t.database.sql`
+      select sum(kwh_consumed_ac) as energy, max(recorded_at)::text as last
+      from meter_telemetry where meter_id in ${t.database.sql(meterIds)}
+    `;
+    expect(sum?.energy).toBe(12_500);
+    const state = await t.app.request(`/v1/meters/${meterIds[0]}/state`);
+    expect(((await state.json()) as JsonBody).lastUpdated).toBe("2026-01-01T16:39:00.000Z");
+  }, 60_000);
+
+  it("refuses the whole upload when any line is bad, listing each by line and field", async () => {
+    const good = meterReading();
+    const body = [
+      line(good, "meter"),
+      line(meterReading({ voltage: -5 }), "meter"),
+      "{not json",
+      JSON.stringify({ type: "charger", ...meterReading() }),
+      line(vehicleReading({ soc: 200 }), "vehicle"),
+    ].join("\n");
+    const response = await upload(body);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe("validation_failed");
+    expect(response.body.error.details).toEqual([
+      { line: 2, field: "voltage", message: "must be at least 0" },
+      { line: 3, field: "(line)", message: "is not valid JSON" },
+      { line: 4, field: "type", message: 'must be "meter" or "vehicle"' },
+      { line: 5, field: "soc", message: "must be at most 100" },
+    ]);
+    expect(await countRows([good.meterId])).toBe(0);
+  });
+
+  it("writes nothing when the client goes away mid-upload", async () => {
+    const meter = meterReading();
+    let pulls = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulls++ === 0) return controller.enqueue(new TextEncoder().encode(`${line(meter, "meter")}\n`));
+        controller.error(new Error("connection reset"));
+      },
+    });
+    const response = await Promise.resolve(
+      t.app.request("/v1/telemetry/batch", {
+        method: "POST",
+        headers: { "content-type": "application/x-ndjson" },
+        body: stream,
+        duplex: "half",
+      } as RequestInit),
+    ).catch(() => undefined);
+    expect(response?.status).toBe(400);
+    expect(await countRows([meter.meterId])).toBe(0);
+  });
+
+  it("refuses an empty upload, a line too long and a body over the limit", async () => {
+    expect((await upload("\n\n")).status).toBe(400);
+    expect((await upload(`{"type":"meter","pad":"${"x".repeat(70_000)}"}\n`)).status).toBe(413);
+    const big = `${line(meterReading(), "meter")}\n`.repeat(160_000); // ~19 MB > 16 MiB
+    const response = await upload(big);
+    expect(response.status).toBe(413);
+    expect(response.body.error.code).toBe("payload_too_large");
+  });
+});
