@@ -1,13 +1,18 @@
 // createApp(deps): the whole HTTP surface, wired from what it is given (database, writer,
-// clock) and never listening itself, so tests drive it with app.request() and any runtime
-// that speaks fetch can serve it. Every error leaves through the one onError below.
+// clock, logger, metrics) and never listening itself, so tests drive it with
+// app.request() and any runtime that speaks fetch can serve it. Every error leaves
+// through the one onError below.
 import { Hono } from "hono";
+import { adminRoutes } from "./admin/routes.ts";
 import { analyticsRoutes } from "./analytics/routes.ts";
 import type { Db, Sql } from "./db/client.ts";
 import { isMigrated } from "./db/migrate.ts";
 import { mappingRoutes } from "./fleet/mappings.ts";
 import { stateRoutes } from "./fleet/state.ts";
 import { AppError, databaseUnavailable, errorResponse, toAppError } from "./http/errors.ts";
+import { assignRequestId, requestContext } from "./http/request-context.ts";
+import { createLogger, type Logger } from "./log.ts";
+import type { Metrics } from "./observability/metrics.ts";
 import { Partitions } from "./partitions/partitions.ts";
 import { telemetryRoutes } from "./telemetry/routes.ts";
 import { readingSchemas } from "./telemetry/schemas.ts";
@@ -20,32 +25,48 @@ export interface AppDeps {
   /** Shared with the writer, so partitions made for one path are known to the other. */
   partitions?: Partitions;
   now?: () => Date;
+  log?: Logger;
+  metrics?: Metrics;
+  /** The oldest instant still kept (RETENTION_MONTHS); older readings are refused. */
+  retentionHorizon?: () => Date | undefined;
   limits?: {
     maxBatchReadings?: number;
     maxBatchBytes?: number;
     maxNdjsonBytes?: number;
     maxFutureSkewSeconds?: number;
   };
-  /** Where unexpected errors are reported; they are never shown to the client. */
+  /** Told about every unexpected error; they are never shown to the client. */
   onUnexpectedError?: (error: unknown) => void;
 }
 
+const TELEMETRY_PATH = /^\/v1\/telemetry\/(meter|vehicle|batch)\b/;
+
 export function createApp(deps: AppDeps) {
   const now = deps.now ?? (() => new Date());
-  const maxBatchReadings = deps.limits?.maxBatchReadings ?? 10_000;
+  const log = deps.log ?? createLogger("silent");
+  const partitions = deps.partitions ?? new Partitions(deps.sql);
   const schemas = readingSchemas(
-    { now, maxFutureSkewMs: (deps.limits?.maxFutureSkewSeconds ?? 300) * 1000 },
-    maxBatchReadings,
+    {
+      now,
+      maxFutureSkewMs: (deps.limits?.maxFutureSkewSeconds ?? 300) * 1000,
+      retentionHorizon: deps.retentionHorizon,
+    },
+    deps.limits?.maxBatchReadings ?? 10_000,
   );
-  const reportUnexpected = deps.onUnexpectedError ?? ((error) => console.error(error));
 
   const app = new Hono();
+  app.use(assignRequestId, requestContext(log, deps.metrics));
 
   app.onError((error, c) => {
-    const known = toAppError(error);
-    if (known) return errorResponse(c, known);
-    reportUnexpected(error);
-    return errorResponse(c, new AppError(500, "internal_error", "internal error"));
+    let known = toAppError(error);
+    if (!known) {
+      (c.get("log") ?? log).error({ err: error }, "unexpected error");
+      deps.onUnexpectedError?.(error);
+      known = new AppError(500, "internal_error", "internal error");
+    }
+    const kind = TELEMETRY_PATH.exec(c.req.path)?.[1];
+    if (kind) deps.metrics?.rejected.inc({ kind, reason: known.code });
+    return errorResponse(c, known);
   });
   app.notFound((c) => errorResponse(c, new AppError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`)));
 
@@ -60,21 +81,27 @@ export function createApp(deps: AppDeps) {
     }
     return c.json({ status: "ready" });
   });
+  if (deps.metrics) {
+    const { registry } = deps.metrics;
+    app.get("/metrics", async (c) => c.body(await registry.metrics(), 200, { "Content-Type": registry.contentType }));
+  }
 
   app.route(
     "/v1/telemetry",
     telemetryRoutes({
       sql: deps.sql,
-      partitions: deps.partitions ?? new Partitions(deps.sql),
+      partitions,
       writer: deps.writer,
       schemas,
       maxBatchBytes: deps.limits?.maxBatchBytes ?? 16 * 1024 * 1024,
       maxNdjsonBytes: deps.limits?.maxNdjsonBytes ?? 1024 * 1024 * 1024,
+      metrics: deps.metrics,
     }),
   );
   app.route("/v1/mappings", mappingRoutes(deps.db));
   app.route("/v1", stateRoutes(deps.db));
   app.route("/v1/analytics", analyticsRoutes(deps.sql, now));
+  app.route("/v1/admin", adminRoutes(deps.sql, partitions, now));
 
   return app;
 }

@@ -19,6 +19,8 @@ const configSchema = z.object({
   MAX_NDJSON_BYTES: integer(1024, 64 * 1024 * 1024 * 1024).default(1024 * 1024 * 1024),
   MAX_FUTURE_SKEW_SECONDS: integer(0, 86_400).default(300),
   SHUTDOWN_TIMEOUT_SECONDS: integer(1, 600).default(15),
+  RETENTION_MONTHS: integer(1, 1200).optional(),
+  PARTITION_MONTHS_AHEAD: integer(0, 24).default(2),
   WRITE_MODE: z.enum(["group", "direct"]).default("group"),
   WRITE_QUEUE_LIMIT: integer(1, 10_000_000).default(50_000),
   WRITE_FLUSH_MAX: integer(1, 100_000).default(5_000),

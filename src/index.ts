@@ -1,19 +1,43 @@
 // The Bun entry point: config -> database -> migrate -> partitions -> writer -> serve.
-// On SIGINT/SIGTERM it stops taking requests, lets those in flight finish (their writes
-// commit before they are answered), then closes the pool and the embedded database.
+// On SIGINT/SIGTERM it stops taking requests, lets those in flight finish, flushes and
+// commits the write queue, then closes the pool and the embedded database. A second
+// signal changes nothing: acknowledged writes are already committed, pending ones are
+// still being committed, and the shutdown deadline bounds how long that may take.
 import { createApp } from "./app.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import type { Sql } from "./db/client.ts";
 import { openDatabase } from "./db/database.ts";
-import { createLogger } from "./log.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { createMetrics, type Metrics } from "./observability/metrics.ts";
+import { retentionHorizon, scheduleMaintenance } from "./partitions/maintenance.ts";
 import { Partitions } from "./partitions/partitions.ts";
 import { createGroupCommitWriter } from "./telemetry/group-commit-writer.ts";
-import { createDirectWriter } from "./telemetry/writer.ts";
+import { createDirectWriter, type TelemetryWriter } from "./telemetry/writer.ts";
 
-const MONTHS_AHEAD = 2;
+function createWriter(
+  config: Config,
+  sql: Sql,
+  partitions: Partitions,
+  metrics: Metrics,
+  log: Logger,
+): TelemetryWriter {
+  if (config.WRITE_MODE === "direct") return createDirectWriter(sql, partitions);
+  return createGroupCommitWriter(sql, partitions, {
+    maxQueued: config.WRITE_QUEUE_LIMIT,
+    maxFlush: config.WRITE_FLUSH_MAX,
+    flushConcurrency: config.WRITE_FLUSH_CONCURRENCY,
+    onFlush: ({ readings, durationMs, error }) => {
+      metrics.flushReadings.observe(readings);
+      metrics.flushDuration.observe({ result: error ? "failed" : "committed" }, durationMs / 1000);
+      if (error) log.error({ err: error, readings, durationMs }, "write flush failed; its requests got 503");
+    },
+  });
+}
 
 async function main() {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
+  if (!config.DATABASE_URL) log.info({ dataDir: config.DATA_DIR }, "no DATABASE_URL: starting the embedded PostgreSQL");
 
   const database = await openDatabase({
     url: config.DATABASE_URL,
@@ -25,32 +49,40 @@ async function main() {
   });
   log.info({ embedded: database.isEmbedded }, "database ready and migrated");
 
+  const now = () => new Date();
   const partitions = new Partitions(database.sql);
-  await partitions.createAhead(new Date(), MONTHS_AHEAD);
+  const maintenance = scheduleMaintenance({
+    sql: database.sql,
+    partitions,
+    now,
+    monthsAhead: config.PARTITION_MONTHS_AHEAD,
+    retentionMonths: config.RETENTION_MONTHS,
+    log,
+  });
+  await maintenance.first;
 
-  const writer =
-    config.WRITE_MODE === "direct"
-      ? createDirectWriter(database.sql, partitions)
-      : createGroupCommitWriter(database.sql, partitions, {
-          maxQueued: config.WRITE_QUEUE_LIMIT,
-          maxFlush: config.WRITE_FLUSH_MAX,
-          flushConcurrency: config.WRITE_FLUSH_CONCURRENCY,
-          onFlush: ({ readings, durationMs, error }) => {
-            if (error) log.error({ err: error, readings, durationMs }, "write flush failed");
-          },
-        });
+  // The queue-depth gauge reads the writer when scraped, by then long created.
+  const metrics = createMetrics({
+    sql: database.sql,
+    poolSize: config.DATABASE_POOL_SIZE,
+    queued: () => writer.queued(),
+  });
+  const writer = createWriter(config, database.sql, partitions, metrics, log);
   const app = createApp({
     sql: database.sql,
     db: database.db,
     writer,
     partitions,
+    now,
+    log,
+    metrics,
+    retentionHorizon: () => retentionHorizon(now(), config.RETENTION_MONTHS),
     limits: {
       maxBatchReadings: config.MAX_BATCH_READINGS,
       maxBatchBytes: config.MAX_BATCH_BYTES,
       maxNdjsonBytes: config.MAX_NDJSON_BYTES,
       maxFutureSkewSeconds: config.MAX_FUTURE_SKEW_SECONDS,
     },
-    onUnexpectedError: (error) => log.error({ err: error }, "unexpected error"),
   });
 
   const server = Bun.serve({
@@ -60,20 +92,21 @@ async function main() {
     // The routes enforce their own, tighter limits; this is only the outer bound.
     maxRequestBodySize: Math.max(config.MAX_BATCH_BYTES, config.MAX_NDJSON_BYTES) + 1024,
   });
-  log.info({ url: server.url.toString() }, "listening");
+  log.info({ url: server.url.toString(), writeMode: config.WRITE_MODE }, "listening");
 
   let isStopping = false;
   const stop = async (signal: string) => {
     if (isStopping) {
-      log.warn({ signal }, "already shutting down; waiting for in-flight writes to commit");
+      log.warn({ signal }, "already shutting down; waiting for pending writes to commit");
       return;
     }
     isStopping = true;
     log.info({ signal }, "shutting down");
     const deadline = setTimeout(() => {
-      log.error("shutdown took too long; exiting");
+      log.error("shutdown took longer than SHUTDOWN_TIMEOUT_SECONDS; exiting");
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
+    maintenance.stop();
     await server.stop(false);
     await writer.close();
     await database.close();

@@ -6,34 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase } from "./support/database.ts";
 import { freePort } from "./support/server.ts";
+import { postJson, spawnService, startService } from "./support/service.ts";
 
-const ENTRY = new URL("../src/index.ts", import.meta.url).pathname;
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-async function startService(env: Record<string, string>) {
-  const port = await freePort();
-  const child = Bun.spawn(["bun", ENTRY], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", PORT: String(port), ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  cleanups.push(async () => child.kill("SIGKILL"));
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`service exited: ${await new Response(child.stderr).text()}`);
-    const ready = await fetch(`${base}/readyz`).catch(() => undefined);
-    if (ready?.status === 200) return { child, base };
-    await Bun.sleep(100);
-  }
-  throw new Error("service did not become ready within 60 s");
-}
-
-const post = (url: string, body: unknown) =>
-  fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown) => postJson(url, body);
 
 // The seed design's curl examples.
 const meter = {
@@ -52,7 +32,7 @@ const vehicle = {
 
 describe("bun run start", () => {
   it("refuses to start on a bad setting, naming it", async () => {
-    const child = Bun.spawn(["bun", ENTRY], { env: { PATH: process.env.PATH ?? "", PORT: "eighty" }, stderr: "pipe" });
+    const child = spawnService({ PORT: "eighty" });
     expect(await child.exited).toBe(1);
     expect(await new Response(child.stderr).text()).toContain("PORT");
   });

@@ -23,6 +23,7 @@ export function createSql(options: DbOptions): Sql {
     idle_timeout: 60,
     max_lifetime: 60 * 30,
     onnotice: () => {},
+    connection: { application_name: "fleet-telemetry" },
     types: {
       numeric: {
         to: NUMERIC_OID,

@@ -54,16 +54,11 @@ export const overloaded = () =>
 const flushFailed = () =>
   new AppError(503, "write_failed", "the reading could not be stored; retry it", undefined, { "Retry-After": "1" });
 
-export interface GroupCommitWriter extends TelemetryWriter {
-  /** Readings waiting for a flush (not counting those being flushed). */
-  queued(): number;
-}
-
 export function createGroupCommitWriter(
   sql: Sql,
   partitions: Partitions,
   options: GroupCommitOptions,
-): GroupCommitWriter {
+): TelemetryWriter {
   let queue: Pending[] = [];
   let flushing = 0;
   let isClosed = false;

@@ -15,7 +15,7 @@ import { type FieldProblem, fieldName, validationError } from "../http/validate.
 import type { Partitions, TelemetryTable } from "../partitions/partitions.ts";
 import type { ReadingSchemas } from "./schemas.ts";
 import { insertMeterRows, insertVehicleRows } from "./store.ts";
-import type { BatchOutcome } from "./writer.ts";
+import { type BatchOutcome, combineOutcomes } from "./writer.ts";
 
 export const NDJSON = "application/x-ndjson";
 const MAX_LINE_BYTES = 64 * 1024;
@@ -84,7 +84,7 @@ export async function writeNdjson(
 ): Promise<BatchOutcome> {
   const problems: LineProblem[] = [];
   let problemCount = 0;
-  let readings = 0;
+  const lines = { meter: 0, vehicle: 0 };
   const months = new Map<TelemetryTable, Date[]>([
     ["meter_telemetry", []],
     ["vehicle_telemetry", []],
@@ -100,7 +100,6 @@ export async function writeNdjson(
       lineNumber++;
       const line = rawLine.trim();
       if (!line) continue;
-      readings++;
       let value: unknown;
       try {
         value = JSON.parse(line);
@@ -121,6 +120,7 @@ export async function writeNdjson(
       }
       if (problemCount > 0) continue; // nothing will be written: just keep validating
       const r = parsed.data;
+      lines[r.type]++;
       const table: TelemetryTable = r.type === "meter" ? "meter_telemetry" : "vehicle_telemetry";
       const month = `${table}:${r.timestamp.getUTCFullYear()}-${r.timestamp.getUTCMonth()}`;
       if (!seenMonths.has(month)) {
@@ -156,32 +156,35 @@ export async function writeNdjson(
       error.message += problemCount > problems.length ? ` (${problemCount} bad lines in all)` : "";
       throw error;
     }
-    if (readings === 0) throw validationError([{ field: "(body)", message: "holds no readings" }], "NDJSON body");
+    if (lines.meter + lines.vehicle === 0)
+      throw validationError([{ field: "(body)", message: "holds no readings" }], "NDJSON body");
     // Checked afresh rather than trusted from the cache: the upload cannot be retried
     // from here if a partition turned out to be gone.
     partitions.forget();
     for (const [table, dates] of months) await partitions.ensure(table, dates);
 
     // First occurrence wins when a (device, instant) repeats within the upload.
-    const stored =
-      (await insertMeterRows(
-        tx as unknown as Sql,
-        tx`
+    const meters = await insertMeterRows(
+      tx as unknown as Sql,
+      tx`
           select distinct on (device_id, recorded_at)
                  device_id as meter_id, a as kwh_consumed_ac, b as voltage, recorded_at
           from staged_readings where kind = 'm'
           order by device_id, recorded_at, line
         `,
-      )) +
-      (await insertVehicleRows(
-        tx as unknown as Sql,
-        tx`
+    );
+    const vehicles = await insertVehicleRows(
+      tx as unknown as Sql,
+      tx`
           select distinct on (device_id, recorded_at)
                  device_id as vehicle_id, a as soc, b as kwh_delivered_dc, c as battery_temp, recorded_at
           from staged_readings where kind = 'v'
           order by device_id, recorded_at, line
         `,
-      ));
-    return { stored, duplicates: readings - stored };
+    );
+    return combineOutcomes(
+      { stored: meters, duplicates: lines.meter - meters },
+      { stored: vehicles, duplicates: lines.vehicle - vehicles },
+    );
   });
 }

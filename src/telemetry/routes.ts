@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import type { Sql } from "../db/client.ts";
 import { limitBody, requireJson, requireMediaType } from "../http/middleware.ts";
 import { validate } from "../http/validate.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import type { Partitions } from "../partitions/partitions.ts";
 import { NDJSON, ndjsonLineSchema, writeNdjson } from "./ndjson.ts";
 import type { ReadingSchemas } from "./schemas.ts";
@@ -16,6 +17,7 @@ export interface TelemetryRouteDeps {
   schemas: ReadingSchemas;
   maxBatchBytes: number;
   maxNdjsonBytes: number;
+  metrics?: Metrics;
 }
 
 const SINGLE_READING_BYTES = 64 * 1024;
@@ -23,16 +25,29 @@ const SINGLE_READING_BYTES = 64 * 1024;
 const answer = (outcome: WriteOutcome) =>
   outcome === "stored" ? ({ status: "stored" } as const) : ({ status: "duplicate" } as const);
 
-const batchAnswer = (outcome: BatchOutcome) =>
-  [{ status: "stored", ...outcome } as const, outcome.stored > 0 ? 201 : 200] as const;
-
 export function telemetryRoutes(deps: TelemetryRouteDeps) {
-  const { writer, schemas } = deps;
+  const { writer, schemas, metrics } = deps;
   const lineSchema = ndjsonLineSchema(schemas);
+
+  const single = (kind: "meter" | "vehicle", outcome: WriteOutcome) => {
+    metrics?.readings.inc({ kind, outcome });
+    return [answer(outcome), outcome === "stored" ? 201 : 200] as const;
+  };
+  const batch = (outcome: BatchOutcome) => {
+    for (const [kind, counts] of [
+      ["meter", outcome.meters],
+      ["vehicle", outcome.vehicles],
+    ] as const) {
+      if (counts.stored) metrics?.readings.inc({ kind, outcome: "stored" }, counts.stored);
+      if (counts.duplicates) metrics?.readings.inc({ kind, outcome: "duplicate" }, counts.duplicates);
+    }
+    const body = { status: "stored", stored: outcome.stored, duplicates: outcome.duplicates } as const;
+    return [body, outcome.stored > 0 ? 201 : 200] as const;
+  };
+
   return new Hono()
     .post("/meter", requireJson, limitBody(SINGLE_READING_BYTES), validate("json", schemas.meterReading), async (c) => {
-      const outcome = await writer.writeMeter(c.req.valid("json"));
-      return c.json(answer(outcome), outcome === "stored" ? 201 : 200);
+      return c.json(...single("meter", await writer.writeMeter(c.req.valid("json"))));
     })
     .post(
       "/vehicle",
@@ -40,8 +55,7 @@ export function telemetryRoutes(deps: TelemetryRouteDeps) {
       limitBody(SINGLE_READING_BYTES),
       validate("json", schemas.vehicleReading),
       async (c) => {
-        const outcome = await writer.writeVehicle(c.req.valid("json"));
-        return c.json(answer(outcome), outcome === "stored" ? 201 : 200);
+        return c.json(...single("vehicle", await writer.writeVehicle(c.req.valid("json"))));
       },
     )
     .post(
@@ -50,10 +64,10 @@ export function telemetryRoutes(deps: TelemetryRouteDeps) {
       async (c, next) => {
         if (!c.req.header("content-type")?.toLowerCase().startsWith(NDJSON)) return next();
         const outcome = await writeNdjson(deps.sql, deps.partitions, lineSchema, c.req.raw.body, deps.maxNdjsonBytes);
-        return c.json(...batchAnswer(outcome));
+        return c.json(...batch(outcome));
       },
       limitBody(deps.maxBatchBytes),
       validate("json", schemas.batch),
-      async (c) => c.json(...batchAnswer(await writer.writeBatch(c.req.valid("json")))),
+      async (c) => c.json(...batch(await writer.writeBatch(c.req.valid("json")))),
     );
 }

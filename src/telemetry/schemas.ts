@@ -37,6 +37,8 @@ export const EARLIEST_TIMESTAMP = new Date("2000-01-01T00:00:00Z");
 export interface Clock {
   now: () => Date;
   maxFutureSkewMs: number;
+  /** Readings before this instant would land in partitions already dropped: refused. */
+  retentionHorizon?: () => Date | undefined;
 }
 
 // Stored to the millisecond: a device's replay of the same instant must map to the same
@@ -52,7 +54,16 @@ export function timestampSchema(clock: Clock) {
     .refine(
       (date) => date.getTime() <= clock.now().getTime() + clock.maxFutureSkewMs,
       `must not be more than ${clock.maxFutureSkewMs / 1000} s ahead of the server clock`,
-    );
+    )
+    .superRefine((date, context) => {
+      const horizon = clock.retentionHorizon?.();
+      if (horizon && date < horizon) {
+        context.addIssue({
+          code: "custom",
+          message: `must not be before the retention horizon, ${horizon.toISOString()}`,
+        });
+      }
+    });
 }
 
 export function readingSchemas(clock: Clock, maxBatchReadings: number) {

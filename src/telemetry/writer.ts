@@ -9,15 +9,22 @@ import { insertMeterReadings, insertVehicleReadings, readingKey } from "./store.
 
 export type WriteOutcome = "stored" | "duplicate";
 
-export interface BatchOutcome {
+export interface KindOutcome {
   stored: number;
   duplicates: number;
+}
+
+export interface BatchOutcome extends KindOutcome {
+  meters: KindOutcome;
+  vehicles: KindOutcome;
 }
 
 export interface TelemetryWriter {
   writeMeter(reading: MeterReading): Promise<WriteOutcome>;
   writeVehicle(reading: VehicleReading): Promise<WriteOutcome>;
   writeBatch(batch: Batch): Promise<BatchOutcome>;
+  /** Readings accepted and waiting to be written. */
+  queued(): number;
   /** Finishes what was accepted; later writes are refused. */
   close(): Promise<void>;
 }
@@ -81,9 +88,19 @@ function firstOfEach<T>(items: T[], keyOf: (item: T) => string): T[] {
 
 /** Counts what a write stored; a reading repeated within the batch counts as a duplicate. */
 export function countOutcome(batch: Batch, keys: StoredKeys): BatchOutcome {
-  const total = batch.meters.length + batch.vehicles.length;
-  const stored = keys.meters.size + keys.vehicles.size;
-  return { stored, duplicates: total - stored };
+  return combineOutcomes(
+    { stored: keys.meters.size, duplicates: batch.meters.length - keys.meters.size },
+    { stored: keys.vehicles.size, duplicates: batch.vehicles.length - keys.vehicles.size },
+  );
+}
+
+export function combineOutcomes(meters: KindOutcome, vehicles: KindOutcome): BatchOutcome {
+  return {
+    stored: meters.stored + vehicles.stored,
+    duplicates: meters.duplicates + vehicles.duplicates,
+    meters,
+    vehicles,
+  };
 }
 
 /** One transaction per request: for runtimes without a long-lived process. */
@@ -105,6 +122,7 @@ export function createDirectWriter(sql: Sql, partitions: Partitions): TelemetryW
     async writeBatch(batch) {
       return countOutcome(batch, await write(batch));
     },
+    queued: () => 0,
     async close() {
       isClosed = true;
     },
