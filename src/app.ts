@@ -3,8 +3,13 @@
 // app.request() and any runtime that speaks fetch can serve it. Every error leaves
 // through the one onError below.
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import { adminRoutes } from "./admin/routes.ts";
 import { analyticsRoutes } from "./analytics/routes.ts";
+import { authenticate, requireScope } from "./auth/access.ts";
+import type { KeyStore } from "./auth/keys.ts";
+import { type ClientEnv, rateLimit, type TokenBuckets } from "./auth/rate-limit.ts";
+import { keyRoutes } from "./auth/routes.ts";
 import type { Db, Sql } from "./db/client.ts";
 import { isMigrated } from "./db/migrate.ts";
 import { mappingRoutes } from "./fleet/mappings.ts";
@@ -27,6 +32,12 @@ export interface AppDeps {
   now?: () => Date;
   log?: Logger;
   metrics?: Metrics;
+  /** When given, every /v1 request needs a key with the route's scope; else the service is open. */
+  keys?: KeyStore;
+  /** Per key (or per client address when open); none when absent. */
+  rateLimits?: TokenBuckets;
+  /** Browser origins allowed to call the API; none by default. */
+  corsOrigins?: string[];
   /** The oldest instant still kept (RETENTION_MONTHS); older readings are refused. */
   retentionHorizon?: () => Date | undefined;
   limits?: {
@@ -54,8 +65,18 @@ export function createApp(deps: AppDeps) {
     deps.limits?.maxBatchReadings ?? 10_000,
   );
 
-  const app = new Hono();
+  const app = new Hono<{ Bindings: ClientEnv }>();
   app.use(assignRequestId, requestContext(log, deps.metrics));
+  if (deps.corsOrigins?.length) {
+    app.use(
+      cors({
+        origin: deps.corsOrigins,
+        allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+        exposeHeaders: ["X-Request-Id", "Retry-After"],
+        maxAge: 600,
+      }),
+    );
+  }
 
   app.onError((error, c) => {
     let known = toAppError(error);
@@ -86,6 +107,16 @@ export function createApp(deps: AppDeps) {
     app.get("/metrics", async (c) => c.body(await registry.metrics(), 200, { "Content-Type": registry.contentType }));
   }
 
+  // Access policy, in one place: ingest keys write readings, read keys read, admin does all.
+  const { keys } = deps;
+  app.use("/v1/*", authenticate(keys));
+  if (deps.rateLimits) app.use("/v1/*", rateLimit(deps.rateLimits));
+  app.use("/v1/telemetry/*", requireScope("ingest", keys));
+  app.get("/v1/mappings", requireScope("read", keys));
+  app.on(["POST", "DELETE"], ["/v1/mappings", "/v1/mappings/*"], requireScope("admin", keys));
+  for (const path of ["/v1/vehicles/*", "/v1/meters/*", "/v1/analytics/*"]) app.use(path, requireScope("read", keys));
+  for (const path of ["/v1/admin/*", "/v1/keys", "/v1/keys/*"]) app.use(path, requireScope("admin", keys));
+
   app.route(
     "/v1/telemetry",
     telemetryRoutes({
@@ -102,6 +133,7 @@ export function createApp(deps: AppDeps) {
   app.route("/v1", stateRoutes(deps.db));
   app.route("/v1/analytics", analyticsRoutes(deps.sql, now));
   app.route("/v1/admin", adminRoutes(deps.sql, partitions, now));
+  if (keys) app.route("/v1/keys", keyRoutes(keys));
 
   return app;
 }

@@ -10,7 +10,8 @@ const configSchema = z.object({
   PORT: integer(0, 65535).default(3000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" }).optional(),
-  DATABASE_POOL_SIZE: integer(1, 500).default(10),
+  // At least 2: migrations and partition maintenance hold one connection while using another.
+  DATABASE_POOL_SIZE: integer(2, 500).default(10),
   DATABASE_CONNECT_TIMEOUT_SECONDS: integer(1, 120).default(5),
   DATA_DIR: z.string().min(1).default(".data"),
   EMBEDDED_PG_PORT: integer(1, 65535).default(54329),
@@ -21,6 +22,19 @@ const configSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: integer(1, 600).default(15),
   RETENTION_MONTHS: integer(1, 1200).optional(),
   PARTITION_MONTHS_AHEAD: integer(0, 24).default(2),
+  API_MASTER_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+  RATE_LIMIT_PER_SECOND: z.coerce.number().positive().optional(),
+  RATE_LIMIT_BURST: integer(1, 1_000_000).optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((list) =>
+      list
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ error: "must be a comma-separated list of origins like https://dash.example.com" })))
+    .default([]),
   WRITE_MODE: z.enum(["group", "direct"]).default("group"),
   WRITE_QUEUE_LIMIT: integer(1, 10_000_000).default(50_000),
   WRITE_FLUSH_MAX: integer(1, 100_000).default(5_000),
@@ -36,7 +50,12 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set", as it does for most twelve-factor services.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
-  const parsed = configSchema.safeParse(present);
+  const parsed = configSchema
+    .refine((config) => config.NODE_ENV !== "production" || config.API_MASTER_KEY, {
+      path: ["API_MASTER_KEY"],
+      message: "must be set when NODE_ENV=production (without it every request is allowed)",
+    })
+    .safeParse(present);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
   throw new ConfigError(`invalid environment:\n${problems.join("\n")}`);

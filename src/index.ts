@@ -4,6 +4,8 @@
 // signal changes nothing: acknowledged writes are already committed, pending ones are
 // still being committed, and the shutdown deadline bounds how long that may take.
 import { createApp } from "./app.ts";
+import { KeyStore } from "./auth/keys.ts";
+import { TokenBuckets } from "./auth/rate-limit.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import type { Sql } from "./db/client.ts";
 import { openDatabase } from "./db/database.ts";
@@ -68,6 +70,21 @@ async function main() {
     queued: () => writer.queued(),
   });
   const writer = createWriter(config, database.sql, partitions, metrics, log);
+
+  let keys: KeyStore | undefined;
+  if (config.API_MASTER_KEY) {
+    keys = new KeyStore(database.db, database.sql, config.API_MASTER_KEY);
+    await keys.listen();
+  } else {
+    log.warn(
+      "API_MASTER_KEY is not set: the service is OPEN, every request is allowed without a key. " +
+        "Set API_MASTER_KEY before exposing it to any network.",
+    );
+  }
+  const rateLimits = config.RATE_LIMIT_PER_SECOND
+    ? new TokenBuckets(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST ?? Math.ceil(config.RATE_LIMIT_PER_SECOND))
+    : undefined;
+
   const app = createApp({
     sql: database.sql,
     db: database.db,
@@ -76,6 +93,9 @@ async function main() {
     now,
     log,
     metrics,
+    keys,
+    rateLimits,
+    corsOrigins: config.CORS_ORIGINS,
     retentionHorizon: () => retentionHorizon(now(), config.RETENTION_MONTHS),
     limits: {
       maxBatchReadings: config.MAX_BATCH_READINGS,
@@ -88,7 +108,8 @@ async function main() {
   const server = Bun.serve({
     hostname: config.HOST,
     port: config.PORT,
-    fetch: app.fetch,
+    // The peer address reaches the app as an env binding, keeping Bun's API out of it.
+    fetch: (request, bunServer) => app.fetch(request, { clientAddress: bunServer.requestIP(request)?.address }),
     // The routes enforce their own, tighter limits; this is only the outer bound.
     maxRequestBodySize: Math.max(config.MAX_BATCH_BYTES, config.MAX_NDJSON_BYTES) + 1024,
   });

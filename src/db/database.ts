@@ -48,7 +48,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       });
   try {
     const url = options.url ?? (await ensureDatabase(embedded?.url as string, EMBEDDED_DATABASE));
-    const sql = createSql({ url, poolSize: options.poolSize, connectTimeoutSeconds: options.connectTimeoutSeconds });
+    // Migrations hold a lock on one connection while they run on another.
+    const poolSize = Math.max(2, options.poolSize);
+    const sql = createSql({ url, poolSize, connectTimeoutSeconds: options.connectTimeoutSeconds });
     const db = createDb(sql);
     await applyMigrations(sql, db);
     return {

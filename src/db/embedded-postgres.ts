@@ -51,19 +51,55 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dataDir = await prepareDataDir(resolve(options.dataDir), account, log);
 
   if (!existsSync(join(dataDir, "PG_VERSION"))) await initialise(binaries, dataDir, account);
-  const password = (await readFile(join(dataDir, "fleet-password"), "utf8")).trim();
+  const owner = await findRunning(dataDir);
+  if (owner) {
+    throw new Error(
+      `process ${owner.pid} is already running PostgreSQL on ${dataDir} (port ${owner.port}); stop it first, or use another DATA_DIR`,
+    );
+  }
   stopOrphan(binaries, dataDir, account, log);
 
   const child = await launch(binaries, dataDir, options, account, log);
-  const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`;
+  const ownerFile = join(dataDir, OWNER_FILE);
+  await writeFile(ownerFile, JSON.stringify({ pid: process.pid, port: options.port }));
+  const url = serverUrl((await readFile(join(dataDir, "fleet-password"), "utf8")).trim(), options.port);
   return {
     url,
     dataDir,
     async stop() {
       await terminate(child);
+      await rm(ownerFile, { force: true });
       if (options.isThrowaway) await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+const OWNER_FILE = "fleet-owner.json";
+
+const serverUrl = (password: string, port: number) =>
+  `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+
+/**
+ * The server another live process runs on this data directory, if any: a second
+ * `bun run start`, or a CLI command that should talk to the running server instead.
+ */
+export async function findRunning(dataDir: string): Promise<{ pid: number; port: number; url: string } | undefined> {
+  const resolved = existsSync(dataDir) ? await realpath(dataDir) : dataDir;
+  const owner = await readFile(join(resolved, OWNER_FILE), "utf8")
+    .then((text) => JSON.parse(text) as { pid: number; port: number })
+    .catch(() => undefined);
+  if (!owner || owner.pid === process.pid || !isAlive(owner.pid)) return undefined;
+  const password = (await readFile(join(resolved, "fleet-password"), "utf8")).trim();
+  return { ...owner, url: serverUrl(password, owner.port) };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
+  }
 }
 
 async function loadBinaries(): Promise<Binaries> {
@@ -187,8 +223,8 @@ async function initialise(binaries: Binaries, dataDir: string, account: Account 
   }
 }
 
-// A server left running by a process that was killed outright still holds the data
-// directory; it is ours, so stop it rather than refuse to start.
+// A server left running by a process that was killed outright (its owner is gone) still
+// holds the data directory; it is ours, so stop it rather than refuse to start.
 function stopOrphan(binaries: Binaries, dataDir: string, account: Account | undefined, log: (line: string) => void) {
   if (!existsSync(join(dataDir, "postmaster.pid"))) return;
   const status = spawnSync(binaries.pg_ctl, ["status", "-D", dataDir], { ...account, stdio: "ignore" });

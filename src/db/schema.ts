@@ -1,7 +1,7 @@
 // The hot store: one row per device, upserted on every newer reading, read by dashboards.
 // The cold store (monthly-partitioned history) cannot be declared here: it lives in the
 // custom migration drizzle/0001_cold_store.sql.
-import { boolean, numeric, pgTable, primaryKey, timestamp, uuid } from "drizzle-orm/pg-core";
+import { boolean, numeric, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 export const meterState = pgTable("meter_state", {
   meterId: uuid("meter_id").primaryKey(),
@@ -29,3 +29,14 @@ export const vehicleMeterMapping = pgTable(
   },
   (table) => [primaryKey({ columns: [table.vehicleId, table.meterId] })],
 );
+
+// API keys: only a SHA-256 hash of each secret is kept. A key reads `fk_<id>_<secret>`,
+// so the row is found by id and the secret compared in constant time.
+export const apiKeys = pgTable("api_keys", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  scopes: text("scopes").array().notNull(),
+  secretHash: text("secret_hash").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  revokedAt: timestamp("revoked_at", { withTimezone: true }),
+});

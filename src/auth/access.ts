@@ -1,0 +1,42 @@
+// Who may do what. With API_MASTER_KEY set, every /v1 request needs
+// `Authorization: Bearer <key>`: 401 without a valid key, 403 with a key lacking the
+// route's scope (admin may do everything). Without a master key the service is open, as
+// Meilisearch is without its master key: start-up warns loudly, and production refuses.
+import type { MiddlewareHandler } from "hono";
+import { AppError } from "../http/errors.ts";
+import type { KeyStore, Principal, Scope } from "./keys.ts";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    principal: Principal | undefined;
+  }
+}
+
+const unauthorized = (message: string) =>
+  new AppError(401, "unauthorized", message, undefined, { "WWW-Authenticate": 'Bearer realm="fleet-telemetry"' });
+
+/** Resolves the bearer key into a principal; `keys` undefined means the service runs open. */
+export function authenticate(keys: KeyStore | undefined): MiddlewareHandler {
+  return async (c, next) => {
+    if (!keys) return next();
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) throw unauthorized("an API key is required: Authorization: Bearer <key>");
+    const principal = await keys.authenticate(match[1] as string);
+    if (!principal) throw unauthorized("the API key is not valid or has been revoked");
+    c.set("principal", principal);
+    await next();
+  };
+}
+
+export function requireScope(scope: Scope, keys: KeyStore | undefined): MiddlewareHandler {
+  return async (c, next) => {
+    if (keys) {
+      const scopes = c.get("principal")?.scopes ?? [];
+      if (!scopes.includes(scope) && !scopes.includes("admin")) {
+        throw new AppError(403, "forbidden", `this API key lacks the '${scope}' scope`);
+      }
+    }
+    await next();
+  };
+}
