@@ -22,10 +22,31 @@ export const requireMediaType =
 
 export const requireJson = requireMediaType("application/json");
 
-export const limitBody = (maxBytes: number): MiddlewareHandler =>
-  bodyLimit({
+export const incompleteBody = () =>
+  new AppError(400, "incomplete_body", "the request body ended before it was complete");
+
+/**
+ * Refuses bodies over `maxBytes` with 413. Without a Content-Length the limiter reads the
+ * stream itself; a stream that breaks off there (the client went away) is the client's
+ * fault, a 400, not a server error. Errors after the body was read pass through as they are.
+ */
+export const limitBody = (maxBytes: number): MiddlewareHandler => {
+  const limit = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
       throw new AppError(413, "payload_too_large", `request body is larger than ${maxBytes} bytes`);
     },
   });
+  return async (c, next) => {
+    let isBodyRead = false;
+    try {
+      return await limit(c, () => {
+        isBodyRead = true;
+        return next();
+      });
+    } catch (error) {
+      if (isBodyRead || error instanceof AppError) throw error;
+      throw incompleteBody();
+    }
+  };
+};

@@ -7,7 +7,8 @@
 //
 // The queue is bounded: past maxQueued readings a write is refused with 503 + Retry-After
 // rather than letting memory grow. A flush that fails fails exactly its own requests,
-// with a 503; none of them was acknowledged.
+// with a 503; none of them was acknowledged. When the database is unreachable, readings
+// still queued are answered 503 at once rather than each waiting out a connect timeout.
 import type { Sql } from "../db/client.ts";
 import { AppError, isDatabaseUnavailable } from "../http/errors.ts";
 import type { Partitions } from "../partitions/partitions.ts";
@@ -100,8 +101,15 @@ export function createGroupCommitWriter(
       keys = await writeReadings(sql, partitions, { meters, vehicles });
     } catch (error) {
       options.onFlush?.({ readings: items.length, durationMs: performance.now() - started, error });
+      let failed = items;
+      if (isDatabaseUnavailable(error)) {
+        // The readings queued meanwhile would only wait out another connect timeout each:
+        // answer them now, so a client's wait during an outage stays one timeout long.
+        failed = items.concat(queue);
+        queue = [];
+      }
       const answer = isDatabaseUnavailable(error) ? error : flushFailed();
-      for (const item of items) item.settle.reject(answer);
+      for (const item of failed) item.settle.reject(answer);
       return;
     }
     options.onFlush?.({ readings: items.length, durationMs: performance.now() - started });

@@ -11,6 +11,7 @@ import { pipeline } from "node:stream/promises";
 import { z } from "zod";
 import type { Sql } from "../db/client.ts";
 import { AppError } from "../http/errors.ts";
+import { incompleteBody } from "../http/middleware.ts";
 import { type FieldProblem, fieldName, validationError } from "../http/validate.ts";
 import type { Partitions, TelemetryTable } from "../partitions/partitions.ts";
 import type { ReadingSchemas } from "./schemas.ts";
@@ -68,7 +69,7 @@ async function* readFully(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint
   const reader = body.getReader();
   for (;;) {
     const next = await reader.read().catch(() => {
-      throw new AppError(400, "incomplete_body", "the request body ended before it was complete");
+      throw incompleteBody();
     });
     if (next.done) return;
     yield next.value;
