@@ -129,7 +129,7 @@ export function createApp(deps: AppDeps) {
       metrics: deps.metrics,
     }),
   );
-  app.route("/v1/mappings", mappingRoutes(deps.db));
+  app.route("/v1/mappings", mappingRoutes(deps.sql, now));
   app.route("/v1", stateRoutes(deps.db));
   app.route("/v1/analytics", analyticsRoutes(deps.sql, now));
   app.route("/v1/admin", adminRoutes(deps.sql, partitions, now));

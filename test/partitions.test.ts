@@ -15,7 +15,11 @@ describe("monthly partitions", () => {
     const partitions = new Partitions(database.sql);
     await partitions.createAhead(new Date("2026-11-30T23:00:00Z"), 2);
     const listed = await partitions.list();
-    expect(listed.map((p) => p.name)).toEqual([
+    // Each raw partition has its hourly rollup's twin, created together.
+    expect(
+      listed.filter((p) => p.table.endsWith("_hourly")).map((p) => p.name.replace("_hourly", "_telemetry")),
+    ).toEqual(listed.filter((p) => p.table.endsWith("_telemetry")).map((p) => p.name));
+    expect(listed.filter((p) => p.table.endsWith("_telemetry")).map((p) => p.name)).toEqual([
       "meter_telemetry_y2026m11",
       "meter_telemetry_y2026m12",
       "meter_telemetry_y2027m01",

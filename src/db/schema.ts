@@ -1,7 +1,8 @@
 // The hot store: one row per device, upserted on every newer reading, read by dashboards.
 // The cold store (monthly-partitioned history) cannot be declared here: it lives in the
 // custom migration drizzle/0001_cold_store.sql.
-import { boolean, numeric, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { boolean, index, numeric, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 export const meterState = pgTable("meter_state", {
   meterId: uuid("meter_id").primaryKey(),
@@ -18,16 +19,25 @@ export const vehicleState = pgTable("vehicle_state", {
   lastUpdated: timestamp("last_updated", { withTimezone: true }).notNull(),
 });
 
+// A link between a vehicle and a meter, valid over [linked_at, unlinked_at): a meter's AC
+// counts toward a vehicle only while linked to it. A meter's first link reaches back over
+// its whole history (linked_at = -infinity); an open link has unlinked_at = infinity.
+// A pair may be linked several times, hence linked_at in the key.
 export const vehicleMeterMapping = pgTable(
   "vehicle_meter_mapping",
   {
     vehicleId: uuid("vehicle_id").notNull(),
     meterId: uuid("meter_id").notNull(),
-    isActive: boolean("is_active").notNull().default(true),
+    linkedAt: timestamp("linked_at", { withTimezone: true, mode: "string" }).notNull().default(sql`'-infinity'`),
+    unlinkedAt: timestamp("unlinked_at", { withTimezone: true, mode: "string" }).notNull().default(sql`'infinity'`),
+    isActive: boolean("is_active").notNull().generatedAlwaysAs(sql`unlinked_at = 'infinity'`),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [primaryKey({ columns: [table.vehicleId, table.meterId] })],
+  (table) => [
+    primaryKey({ columns: [table.vehicleId, table.meterId, table.linkedAt] }),
+    index("vehicle_meter_mapping_meter_id_idx").on(table.meterId, table.linkedAt),
+  ],
 );
 
 // API keys: only a SHA-256 hash of each secret is kept. A key reads `fk_<id>_<secret>`,

@@ -95,7 +95,7 @@ export function createMetrics(sources: MetricSources) {
       const rows = await sources.sql<{ table: string; count: number }[]>`
         select parent.relname as table, count(*)::int as count
         from pg_inherits join pg_class parent on parent.oid = pg_inherits.inhparent
-        where parent.relname in ('meter_telemetry', 'vehicle_telemetry')
+        where parent.relname in ('meter_telemetry', 'vehicle_telemetry', 'meter_hourly', 'vehicle_hourly')
         group by 1
       `.catch(() => []);
       for (const row of rows) this.set({ table: row.table }, row.count);

@@ -7,6 +7,11 @@ import type { Sql } from "../db/client.ts";
 export const TELEMETRY_TABLES = ["meter_telemetry", "vehicle_telemetry"] as const;
 export type TelemetryTable = (typeof TELEMETRY_TABLES)[number];
 
+/** Each raw table's hourly rollup: partitioned alike, created and dropped together. */
+export const ROLLUP_OF = { meter_telemetry: "meter_hourly", vehicle_telemetry: "vehicle_hourly" } as const;
+export const PARTITIONED_TABLES = [...TELEMETRY_TABLES, ...Object.values(ROLLUP_OF)] as const;
+export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
+
 /** First day of the UTC month holding `date`, as YYYY-MM-01. */
 export function monthOf(date: Date): string {
   const month = String(date.getUTCMonth() + 1).padStart(2, "0");
@@ -23,7 +28,7 @@ export function isMissingPartition(error: unknown): boolean {
 }
 
 export interface PartitionInfo {
-  table: TelemetryTable;
+  table: PartitionedTable;
   name: string;
   from: Date;
   to: Date;
@@ -34,7 +39,7 @@ export class Partitions {
 
   constructor(private readonly sql: Sql) {}
 
-  /** Makes sure `table` has a partition for the month of every date given. */
+  /** Makes sure `table` and its rollup have a partition for the month of every date given. */
   async ensure(table: TelemetryTable, dates: Iterable<Date>): Promise<void> {
     const missing = new Set<string>();
     for (const date of dates) {
@@ -42,7 +47,10 @@ export class Partitions {
       if (!this.known.has(`${table}:${month}`)) missing.add(month);
     }
     for (const month of missing) {
-      await this.sql`select create_telemetry_partition(${table}, ${month}::date)`;
+      await this.sql`
+        select create_telemetry_partition(${table}, ${month}::date),
+               create_telemetry_partition(${ROLLUP_OF[table]}, ${month}::date)
+      `;
       this.known.add(`${table}:${month}`);
     }
   }
@@ -59,13 +67,13 @@ export class Partitions {
   }
 
   async list(): Promise<PartitionInfo[]> {
-    const rows = await this.sql<{ table: TelemetryTable; name: string; bound: string }[]>`
+    const rows = await this.sql<{ table: PartitionedTable; name: string; bound: string }[]>`
       select parent.relname as table, child.relname as name,
              pg_get_expr(child.relpartbound, child.oid) as bound
       from pg_inherits
       join pg_class parent on parent.oid = pg_inherits.inhparent
       join pg_class child on child.oid = pg_inherits.inhrelid
-      where parent.relname in ${this.sql(TELEMETRY_TABLES)}
+      where parent.relname in ${this.sql(PARTITIONED_TABLES)}
       order by parent.relname, child.relname
     `;
     return rows.map((row) => {
