@@ -1,0 +1,111 @@
+// `bun run bench`: starts the service on a fresh embedded database (or uses --url), drives
+// it through the scenarios of bench/scenarios.ts, checks that the database holds exactly
+// the readings that were answered "stored", and prints a Markdown report (also written to
+// bench/results/latest.md). Exits 1 when the check fails or any request failed, so a
+// broken write path cannot hide behind a good-looking table.
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { measureCpuUsage, takeCpuSnapshot } from "./cpu-accounting.ts";
+import { countStoredRows, readPostgresVersion, settleDatabase } from "./database-probe.ts";
+import { createTally, hasFailures } from "./load-result.ts";
+import { describeCode, describeMachine, readLoadAverage } from "./machine.ts";
+import { parseOptions } from "./options.ts";
+import { computeBaseEpochSeconds } from "./readings.ts";
+import { formatCheckLine, formatReport, type RowCheck } from "./report.ts";
+import { startRssSampler } from "./rss-sampler.ts";
+import { defineScenarios, runScenario, type ScenarioRuns } from "./scenarios.ts";
+import { REPO_ROOT, type RunningService, startService } from "./service.ts";
+import { ensureWrk, readWrkVersion } from "./wrk-runner.ts";
+
+const log = (line: string) => console.error(`[bench] ${line}`);
+
+async function runBench(): Promise<number> {
+  const options = parseOptions(Bun.argv.slice(2));
+  const loadAverage = readLoadAverage(); // before the service's start-up adds its own
+  const code = describeCode(REPO_ROOT); // what the service is started from: the work tree now
+  const service = options.url ? undefined : await startService(log);
+  stopServiceOnInterrupt(service);
+  try {
+    const url = options.url ?? (service as RunningService).url;
+    const databaseUrl = service ? service.databaseUrl : options.databaseUrl;
+    const rowsBefore = databaseUrl ? await countStoredRows(databaseUrl) : undefined;
+    const wrk = options.generator === "bun" ? undefined : ensureWrk(log);
+    if (options.generator === "wrk" && !wrk) throw new Error("--generator wrk, but wrk is not available");
+    const machine = describeMachine(
+      databaseUrl ? await readPostgresVersion(databaseUrl) : "PostgreSQL: unknown",
+      loadAverage,
+    );
+    const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+    const context = { url, wrk, wrkThreads: machine.cores, baseSeconds: computeBaseEpochSeconds(), headers };
+
+    const sampler = service ? startRssSampler(service.pid) : undefined;
+    const cpuStart = takeCpuSnapshot();
+    const scenariosStart = performance.now();
+    const tally = createTally();
+    const scenarios: ScenarioRuns[] = [];
+    for (const scenario of defineScenarios(context)) {
+      if (databaseUrl) log(`settling the database: ${await settleDatabase(databaseUrl)}`);
+      scenarios.push(await runScenario(scenario, options, tally, log));
+      if (service?.hasExited()) throw new Error("the service exited during the bench");
+    }
+    const peakRssBytes = sampler?.stop();
+    const cpu = measureCpuUsage(cpuStart, (performance.now() - scenariosStart) / 1000);
+
+    let check: RowCheck | undefined;
+    if (databaseUrl && rowsBefore !== undefined) {
+      // A request without an answer may still commit: give it a moment before counting.
+      if (tally.unanswered > 0) await Bun.sleep(2000);
+      const rowsStored = (await countStoredRows(databaseUrl)) - rowsBefore;
+      check = { rowsStored, answeredStored: tally.readingsStored, isMatch: rowsStored === tally.readingsStored };
+    }
+
+    const generators = wrk
+      ? `single readings by ${readWrkVersion(wrk)} (${machine.cores} threads), batches and the nominal load by the built-in Bun generator`
+      : "every scenario by the built-in Bun generator";
+    const target = service
+      ? `\`bun src/index.ts\` at ${code} on a fresh embedded PostgreSQL, DATABASE_POOL_SIZE=${process.env.DATABASE_POOL_SIZE || "10 (default)"}, durable commits on`
+      : `the instance at ${url}`;
+    const setup =
+      `${options.runs} × ${options.durationSeconds} s per scenario after a ${options.warmupSeconds} s warm-up, median shown; ` +
+      `${databaseUrl ? "before each scenario the database settles (autovacuum done, CHECKPOINT); " : ""}` +
+      `${generators}; server: ${target}; ` +
+      "server, database and load generator share the machine";
+    const report = formatReport({ date: new Date(), machine, setup, scenarios, peakRssBytes, cpu, tally, check });
+    console.log(report);
+    await mkdir(dirname(options.resultsPath), { recursive: true });
+    await Bun.write(options.resultsPath, report);
+    log(`report written to ${options.resultsPath}`);
+    if (check) console.log(formatCheckLine(check));
+
+    const isFailed = hasFailures(tally) || (check !== undefined && !check.isMatch);
+    if (isFailed) {
+      log("FAILED: some requests were not answered 2xx, or the rows stored do not match the 2xx answers");
+      if (service) console.error(await service.readLogTail());
+    }
+    return isFailed ? 1 : 0;
+  } catch (error) {
+    if (service) console.error(await service.readLogTail());
+    throw error;
+  } finally {
+    await service?.stop();
+  }
+}
+
+// Ctrl-C must not leave a service and its PostgreSQL running on a temporary directory.
+function stopServiceOnInterrupt(service: RunningService | undefined) {
+  const stop = async () => {
+    log("interrupted: stopping the service");
+    await service?.stop();
+    process.exit(130);
+  };
+  process.once("SIGINT", () => void stop());
+  process.once("SIGTERM", () => void stop());
+}
+
+runBench().then(
+  (exitCode) => process.exit(exitCode),
+  (error) => {
+    console.error(`[bench] failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

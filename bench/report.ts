@@ -1,0 +1,117 @@
+// Turns the measured figures into the Markdown report printed at the end of a bench and
+// kept in bench/results/latest.md: one table of medians against the targets, the runs
+// behind each median, the write tally and the machine it was all measured on.
+import type { CpuUsage } from "./cpu-accounting.ts";
+import type { WriteTally } from "./load-result.ts";
+import type { Machine } from "./machine.ts";
+import { computeMedian } from "./percentiles.ts";
+import type { Figures, ScenarioRuns } from "./scenarios.ts";
+
+const RSS_TARGET_MB = 300;
+
+export interface RowCheck {
+  rowsStored: number;
+  answeredStored: number;
+  isMatch: boolean;
+}
+
+export interface ReportInput {
+  date: Date;
+  machine?: Machine;
+  setup: string;
+  scenarios: ScenarioRuns[];
+  /** Peak RSS of the service process in bytes; undefined when not measured (--url). */
+  peakRssBytes?: number;
+  cpu?: CpuUsage;
+  tally: WriteTally;
+  check?: RowCheck;
+}
+
+const formatInteger = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : "n/a");
+const formatMs = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : "n/a");
+const formatYesNo = (isMet: boolean) => (isMet ? "yes" : "**no**");
+
+export function formatCheckLine(check: RowCheck): string {
+  return `rows stored == 2xx answered: ${check.isMatch ? "yes" : "no"} (${formatInteger(check.rowsStored)} vs ${formatInteger(check.answeredStored)})`;
+}
+
+export function formatReport(input: ReportInput): string {
+  const lines = [
+    "# `bun run bench`",
+    "",
+    `- Date: ${input.date.toISOString().replace(/\.\d+Z$/, "Z")}`,
+    ...formatMachine(input.machine, input.cpu),
+    `- Setup: ${input.setup}`,
+    "",
+    "| Scenario | Connections | Throughput | p50 ms | p99 ms | Target | Met? |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const { scenario, runs, failures } of input.scenarios) {
+    const median = summariseRuns(runs);
+    // A target is not met by a scenario that lost requests, however fast the rest were.
+    const failed = failures > 0 ? ` (${formatInteger(failures)} requests failed)` : "";
+    const met = scenario.target
+      ? `${formatYesNo(scenario.target.isMet(median) && failures === 0)}${failed}`
+      : failed.trim() || "–";
+    lines.push(
+      `| ${scenario.name} | ${scenario.connections} | ${formatInteger(median.throughput)} ${scenario.unit} | ` +
+        `${formatMs(median.p50Ms)} | ${formatMs(median.p99Ms)} | ${scenario.target?.text ?? "–"} | ${met} |`,
+    );
+  }
+  lines.push(formatRssRow(input.peakRssBytes), "", "Each figure is the median of the runs:", "");
+  for (const { scenario, runs } of input.scenarios) {
+    const each = runs.map(
+      (run) => `${formatInteger(run.throughput)} (${formatMs(run.p50Ms)} / ${formatMs(run.p99Ms)} ms)`,
+    );
+    lines.push(`- ${scenario.name} @ ${scenario.connections}: ${each.join(", ")}`);
+  }
+  lines.push("", ...formatTally(input.tally, input.check));
+  return `${lines.join("\n")}\n`;
+}
+
+function summariseRuns(runs: Figures[]): Figures {
+  return {
+    throughput: computeMedian(runs.map((run) => run.throughput)),
+    p50Ms: computeMedian(runs.map((run) => run.p50Ms)),
+    p99Ms: computeMedian(runs.map((run) => run.p99Ms)),
+  };
+}
+
+function formatMachine(machine: Machine | undefined, cpu: CpuUsage | undefined): string[] {
+  if (!machine) return [];
+  const share = (coreSeconds: number) =>
+    `${((100 * coreSeconds) / (cpu ? cpu.seconds * machine.cores : 1)).toFixed(0)}%`;
+  const cpuLine = cpu
+    ? [
+        `- CPU during the scenarios (${cpu.seconds.toFixed(0)} s): the bench's processes (service, PostgreSQL, load generators) ` +
+          `${cpu.ours.toFixed(0)} core-seconds (${share(cpu.ours)} of the machine), other processes ${cpu.others.toFixed(0)} (${share(cpu.others)})`,
+      ]
+    : [];
+  return [
+    `- Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB.toFixed(1)} GiB memory, Linux ${machine.kernel}; ` +
+      `1-min load average before the bench: ${machine.loadAverage.toFixed(2)}`,
+    `- Bun ${machine.bunVersion}; ${machine.postgresVersion}`,
+    ...cpuLine,
+  ];
+}
+
+function formatRssRow(peakRssBytes: number | undefined): string {
+  if (peakRssBytes === undefined)
+    return `| Service RSS, peak | – | not measured (--url) | – | – | ≤ ${RSS_TARGET_MB} MB | – |`;
+  const mb = peakRssBytes / 1e6;
+  const met = Number.isFinite(mb) ? formatYesNo(mb <= RSS_TARGET_MB) : "–";
+  return `| Service RSS, peak (bun process, sampled every 500 ms) | – | ${Number.isFinite(mb) ? mb.toFixed(0) : "n/a"} MB | – | – | ≤ ${RSS_TARGET_MB} MB | ${met} |`;
+}
+
+function formatTally(tally: WriteTally, check: RowCheck | undefined): string[] {
+  const non2xx = Object.entries(tally.non2xx).map(([status, count]) => `${status}: ${formatInteger(count)}`);
+  return [
+    "Writes, warm-ups included:",
+    "",
+    `- requests: ${formatInteger(tally.requests)}; answered 2xx: ${formatInteger(tally.requests2xx)}; ` +
+      `non-2xx: ${non2xx.length ? non2xx.join(", ") : "none"}; unanswered: ${formatInteger(tally.unanswered)}`,
+    `- readings answered stored (201, or a batch's \`stored\`): ${formatInteger(tally.readingsStored)}; ` +
+      `answered duplicate: ${formatInteger(tally.readingsDuplicate)} (every reading sent is new, so 0 expected)`,
+    `- ${check ? formatCheckLine(check) : "rows stored == 2xx answered: not checked (--url without --database-url)"}`,
+  ];
+}
