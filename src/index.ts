@@ -8,7 +8,7 @@ import { KeyStore } from "./auth/keys.ts";
 import { TokenBuckets } from "./auth/rate-limit.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import type { Sql } from "./db/client.ts";
-import { openDatabase } from "./db/database.ts";
+import { type Database, openDatabase } from "./db/database.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics, type Metrics } from "./observability/metrics.ts";
 import { retentionHorizon, scheduleMaintenance } from "./partitions/maintenance.ts";
@@ -36,21 +36,7 @@ function createWriter(
   });
 }
 
-async function main() {
-  const config = loadConfig();
-  const log = createLogger(config.LOG_LEVEL);
-  if (!config.DATABASE_URL) log.info({ dataDir: config.DATA_DIR }, "no DATABASE_URL: starting the embedded PostgreSQL");
-
-  const database = await openDatabase({
-    url: config.DATABASE_URL,
-    dataDir: config.DATA_DIR,
-    embeddedPort: config.EMBEDDED_PG_PORT,
-    poolSize: config.DATABASE_POOL_SIZE,
-    connectTimeoutSeconds: config.DATABASE_CONNECT_TIMEOUT_SECONDS,
-    log: (line) => log.debug({ component: "postgres" }, line),
-  });
-  log.info({ embedded: database.isEmbedded }, "database ready and migrated");
-
+async function startServing(config: Config, log: Logger, database: Database) {
   const now = () => new Date();
   const partitions = new Partitions(database.sql);
   const maintenance = scheduleMaintenance({
@@ -114,6 +100,31 @@ async function main() {
     maxRequestBodySize: Math.max(config.MAX_BATCH_BYTES, config.MAX_NDJSON_BYTES) + 1024,
   });
   log.info({ url: server.url.toString(), writeMode: config.WRITE_MODE }, "listening");
+
+  return { server, writer, maintenance };
+}
+
+async function main() {
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL);
+  if (!config.DATABASE_URL) log.info({ dataDir: config.DATA_DIR }, "no DATABASE_URL: starting the embedded PostgreSQL");
+
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    embeddedPort: config.EMBEDDED_PG_PORT,
+    poolSize: config.DATABASE_POOL_SIZE,
+    connectTimeoutSeconds: config.DATABASE_CONNECT_TIMEOUT_SECONDS,
+    log: (line) => log.debug({ component: "postgres" }, line),
+  });
+  log.info({ embedded: database.isEmbedded }, "database ready and migrated");
+
+  // Anything failing from here on (a port in use, say) must not leave the database running.
+  const started = await startServing(config, log, database).catch(async (error) => {
+    await database.close().catch(() => {});
+    throw error;
+  });
+  const { server, writer, maintenance } = started;
 
   let isStopping = false;
   const stop = async (signal: string) => {

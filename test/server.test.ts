@@ -1,12 +1,10 @@
 // The real entry point, as an operator runs it: `bun src/index.ts` (what `bun run start`
 // does) on its embedded PostgreSQL or on DATABASE_URL, driven over HTTP, stopped by signal.
 import { afterAll, describe, expect, it } from "bun:test";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { createTestDatabase } from "./support/database.ts";
 import { freePort } from "./support/server.ts";
-import { postJson, spawnService, startService } from "./support/service.ts";
+import { makeDataDir, postJson, spawnService, startService } from "./support/service.ts";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -38,7 +36,7 @@ describe("bun run start", () => {
   });
 
   it("serves the seed's examples on its embedded PostgreSQL, stops cleanly, and keeps the data", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "fleet-start-"));
+    const dataDir = await makeDataDir("fleet-start-");
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()) };
 

@@ -1,12 +1,10 @@
 // A clean shutdown loses nothing: every reading acknowledged before or during SIGTERM
 // (and a second signal on top) is in the database after a restart.
 import { afterAll, describe, expect, it } from "bun:test";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { newId } from "./support/http.ts";
 import { freePort } from "./support/server.ts";
-import { connectEmbedded, postJson, startService } from "./support/service.ts";
+import { connectEmbedded, makeDataDir, postJson, startService } from "./support/service.ts";
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -42,7 +40,7 @@ function driveLoad(base: string, loops: number) {
 }
 
 async function shutDownUnderLoad(signals: NodeJS.Signals[]) {
-  const dataDir = await mkdtemp(join(tmpdir(), "fleet-shutdown-"));
+  const dataDir = await makeDataDir("fleet-shutdown-");
   dirs.push(dataDir);
   const pgPort = String(await freePort());
   const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: pgPort };

@@ -1,7 +1,8 @@
 // Runs the real entry point (`bun src/index.ts`, what `bun run start` does) as a child
 // process on a free port, and waits until it is ready. Killed at the end of the file.
 import { afterAll } from "bun:test";
-import { readFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { freePort } from "./server.ts";
@@ -48,4 +49,14 @@ export const postJson = (url: string, body: unknown, signal?: AbortSignal) =>
 export async function connectEmbedded(dataDir: string, port: string) {
   const password = (await readFile(join(dataDir, "postgres", "fleet-password"), "utf8")).trim();
   return postgres({ host: "127.0.0.1", port: Number(port), user: "fleet", password, database: "fleet", max: 2 });
+}
+
+/**
+ * A fresh DATA_DIR. Made enterable by everyone, as a real deployment's would be: as root,
+ * the embedded server runs as an unprivileged account that could not reach a 0700 one.
+ */
+export async function makeDataDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(dir, 0o755);
+  return dir;
 }
