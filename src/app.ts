@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { adminRoutes } from "./admin/routes.ts";
+import type { QualityThresholds } from "./analytics/quality.ts";
 import { analyticsRoutes } from "./analytics/routes.ts";
 import { authenticate, requireScope } from "./auth/access.ts";
 import type { KeyStore } from "./auth/keys.ts";
@@ -26,12 +27,16 @@ import type { TelemetryWriter } from "./telemetry/writer.ts";
 export interface AppDeps {
   sql: Sql;
   db: Db;
+  /** Where analytics read (DATABASE_READ_URL); writes never go there. Defaults to `sql`. */
+  readSql?: Sql;
   writer: TelemetryWriter;
   /** Shared with the writer, so partitions made for one path are known to the other. */
   partitions?: Partitions;
   now?: () => Date;
   log?: Logger;
   metrics?: Metrics;
+  /** Data-quality flag thresholds (ANALYTICS_MIN_COVERAGE, ANALYTICS_MAX_BATTERY_TEMP). */
+  thresholds?: Partial<QualityThresholds>;
   /** When given, every /v1 request needs a key with the route's scope; else the service is open. */
   keys?: KeyStore;
   /** Per key (or per client address when open); none when absent. */
@@ -131,7 +136,14 @@ export function createApp(deps: AppDeps) {
   );
   app.route("/v1/mappings", mappingRoutes(deps.sql, now));
   app.route("/v1", stateRoutes(deps.db));
-  app.route("/v1/analytics", analyticsRoutes(deps.sql, now));
+  app.route(
+    "/v1/analytics",
+    analyticsRoutes({
+      sql: deps.readSql ?? deps.sql,
+      now,
+      thresholds: { minCoverage: 0.9, maxBatteryTemp: 60, ...deps.thresholds },
+    }),
+  );
   app.route("/v1/admin", adminRoutes(deps.sql, partitions, now));
   if (keys) app.route("/v1/keys", keyRoutes(keys));
 

@@ -11,6 +11,9 @@ const configSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" }).optional(),
   // At least 2: migrations and partition maintenance hold one connection while using another.
+  DATABASE_READ_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" })
+    .optional(),
   DATABASE_POOL_SIZE: integer(2, 500).default(10),
   DATABASE_CONNECT_TIMEOUT_SECONDS: integer(1, 120).default(5),
   DATA_DIR: z.string().min(1).default(".data"),
@@ -35,6 +38,8 @@ const configSchema = z.object({
     )
     .pipe(z.array(z.url({ error: "must be a comma-separated list of origins like https://dash.example.com" })))
     .default([]),
+  ANALYTICS_MIN_COVERAGE: z.coerce.number().min(0).max(1).default(0.9),
+  ANALYTICS_MAX_BATTERY_TEMP: z.coerce.number().min(-100).max(1000).default(60),
   WRITE_MODE: z.enum(["group", "direct"]).default("group"),
   WRITE_QUEUE_LIMIT: integer(1, 10_000_000).default(50_000),
   WRITE_FLUSH_MAX: integer(1, 100_000).default(5_000),

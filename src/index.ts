@@ -7,7 +7,7 @@ import { createApp } from "./app.ts";
 import { KeyStore } from "./auth/keys.ts";
 import { TokenBuckets } from "./auth/rate-limit.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
-import type { Sql } from "./db/client.ts";
+import { createSql, type Sql } from "./db/client.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics, type Metrics } from "./observability/metrics.ts";
@@ -71,8 +71,18 @@ async function startServing(config: Config, log: Logger, database: Database) {
     ? new TokenBuckets(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST ?? Math.ceil(config.RATE_LIMIT_PER_SECOND))
     : undefined;
 
+  // Analytics may read from a replica; writes, state and mappings never do.
+  const readSql = config.DATABASE_READ_URL
+    ? createSql({
+        url: config.DATABASE_READ_URL,
+        poolSize: config.DATABASE_POOL_SIZE,
+        connectTimeoutSeconds: config.DATABASE_CONNECT_TIMEOUT_SECONDS,
+      })
+    : undefined;
   const app = createApp({
     sql: database.sql,
+    readSql,
+    thresholds: { minCoverage: config.ANALYTICS_MIN_COVERAGE, maxBatteryTemp: config.ANALYTICS_MAX_BATTERY_TEMP },
     db: database.db,
     writer,
     partitions,
@@ -101,7 +111,7 @@ async function startServing(config: Config, log: Logger, database: Database) {
   });
   log.info({ url: server.url.toString(), writeMode: config.WRITE_MODE }, "listening");
 
-  return { server, writer, maintenance };
+  return { server, writer, maintenance, readSql };
 }
 
 async function main() {
@@ -124,7 +134,7 @@ async function main() {
     await database.close().catch(() => {});
     throw error;
   });
-  const { server, writer, maintenance } = started;
+  const { server, writer, maintenance, readSql } = started;
 
   let isStopping = false;
   const stop = async (signal: string) => {
@@ -141,6 +151,7 @@ async function main() {
     maintenance.stop();
     await server.stop(false);
     await writer.close();
+    await readSql?.end({ timeout: 5 });
     await database.close();
     clearTimeout(deadline);
     log.info("stopped");

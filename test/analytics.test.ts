@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { vehiclePerformanceQuery } from "../src/analytics/queries.ts";
+import { energyQuery } from "../src/analytics/energy.ts";
 import { useTestApp } from "./support/database.ts";
 import { getJson, newId, postJson } from "./support/http.ts";
 
@@ -43,7 +43,11 @@ describe("GET /v1/analytics/performance/:vehicleId", () => {
     );
     // Linked after the data arrived: a first link covers the meter's whole history.
     for (const meterId of [m1, m2, retired]) await postJson(t.app, "/v1/mappings", { vehicleId, meterId });
-    await t.app.request(`/v1/mappings/${vehicleId}/${retired}`, { method: "DELETE" });
+    // The retired meter's link ended before the window: its readings there are not the vehicle's.
+    const unlinked = await t.app.request(`/v1/mappings/${vehicleId}/${retired}?unlinkedAt=2026-03-09T00:00:00Z`, {
+      method: "DELETE",
+    });
+    expect(unlinked.status).toBe(200);
 
     const response = await getJson(t.app, `/v1/analytics/performance/${vehicleId}?${DAY}`);
     expect(response.status).toBe(200);
@@ -56,6 +60,10 @@ describe("GET /v1/analytics/performance/:vehicleId", () => {
       efficiencyRatio: 0.8804, // 35.875 / 40.75 = 0.88036...
       avgBatteryTemp: 25.17, // (20 + 30 + 25.5) / 3 = 25.1666...
       dataPoints: 3,
+      expectedPoints: 1440,
+      coverage: 0.0021,
+      maxBatteryTemp: 30,
+      quality: [expect.objectContaining({ code: "low_coverage" })],
     });
   });
 
@@ -135,11 +143,13 @@ describe("GET /v1/analytics/performance/:vehicleId", () => {
     `;
     await sql`analyze vehicle_telemetry`;
     const vehicleId = "00000000-0000-4000-8000-000000000007";
-    const window = { from: new Date("2026-02-10T00:00:00Z"), to: new Date("2026-02-11T00:00:00Z") };
-    const [plan] = await sql`explain (format json) ${vehiclePerformanceQuery(sql, vehicleId, window)}`;
+    await sql`analyze vehicle_hourly`;
+    // Partial hours at both ends: rollups for the whole hours, raw rows for the edges.
+    const window = { from: new Date("2026-02-10T06:30:00Z"), to: new Date("2026-02-11T06:30:00Z") };
+    const [plan] = await sql`explain (format json) ${energyQuery(sql, { vehicleId, window, bucket: "window" })}`;
     const text = JSON.stringify(plan);
-    const scanned = [...new Set(text.match(/vehicle_telemetry_y\d{4}m\d{2}/g))];
-    expect(scanned).toEqual(["vehicle_telemetry_y2026m02"]);
+    const scanned = [...new Set(text.match(/vehicle_(telemetry|hourly)_y\d{4}m\d{2}/g))].sort();
+    expect(scanned).toEqual(["vehicle_hourly_y2026m02", "vehicle_telemetry_y2026m02"]);
     const meterPartitions = [...new Set(text.match(/meter_telemetry_y\d{4}m\d{2}/g))];
     expect(meterPartitions.filter((name) => name !== "meter_telemetry_y2026m02")).toEqual([]);
     expect(text).toMatch(/"Node Type":"(Index|Index Only|Bitmap Index) Scan"/);

@@ -1,51 +1,62 @@
-// GET /v1/analytics/performance/:vehicleId[?from=&to=]: how much AC the vehicle's meters
-// drew, how much DC reached its battery, and their ratio, over a window (default: the 24
-// hours ending now).
+// Analytics: GET /v1/analytics/performance/:vehicleId, /vehicles/:vehicleId/series and
+// /fleet. Every window is validated and bounded; unknown vehicles are a 404.
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Sql } from "../db/client.ts";
 import { notFound } from "../http/errors.ts";
 import { validate } from "../http/validate.ts";
 import { deviceIdSchema } from "../telemetry/schemas.ts";
-import { vehiclePerformance, type Window } from "./queries.ts";
+import { fleetView } from "./fleet.ts";
+import { isKnownVehicle, vehiclePerformance } from "./performance.ts";
+import type { QualityThresholds } from "./quality.ts";
+import { BUCKET_MS, vehicleSeries } from "./series.ts";
+import { checkWindow, DAY_MS, HOUR_MS, resolveWindow, windowFields, windowSchema } from "./window.ts";
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 export const MAX_WINDOW_DAYS = 366;
+const vehicleParam = z.object({ vehicleId: deviceIdSchema });
 
-const instant = z.iso
-  .datetime({ offset: true, error: "must be an ISO-8601 date-time with a zone, e.g. 2026-02-09T00:00:00Z" })
-  .transform((text) => new Date(text));
-
-export function windowQuerySchema(now: () => Date) {
-  return z
-    .object({ from: instant.optional(), to: instant.optional() })
-    .transform(({ from, to }): Window => {
-      const end = to ?? now();
-      return { from: from ?? new Date(end.getTime() - DAY_MS), to: end };
-    })
-    .refine((window) => window.from < window.to, { message: "from must be before to", path: ["from"] })
-    .refine((window) => window.to.getTime() - window.from.getTime() <= MAX_WINDOW_DAYS * DAY_MS, {
-      message: `the window may span at most ${MAX_WINDOW_DAYS} days`,
-      path: ["from"],
-    });
+export interface AnalyticsDeps {
+  /** Reads go here: a read replica when one is configured. */
+  sql: Sql;
+  now: () => Date;
+  thresholds: QualityThresholds;
 }
 
-export function analyticsRoutes(sql: Sql, now: () => Date) {
-  return new Hono().get(
-    "/performance/:vehicleId",
-    validate("param", z.object({ vehicleId: deviceIdSchema })),
-    validate("query", windowQuerySchema(now)),
-    async (c) => {
+export function analyticsRoutes({ sql, now, thresholds }: AnalyticsDeps) {
+  const performanceQuery = windowSchema({ now, defaultSpanMs: DAY_MS, maxSpanMs: MAX_WINDOW_DAYS * DAY_MS });
+  const seriesRules = {
+    hour: { now, defaultSpanMs: DAY_MS, maxSpanMs: 31 * DAY_MS, stepMs: BUCKET_MS.hour },
+    day: { now, defaultSpanMs: 30 * DAY_MS, maxSpanMs: MAX_WINDOW_DAYS * DAY_MS, stepMs: BUCKET_MS.day },
+  };
+  const seriesQuery = z
+    .object({ bucket: z.enum(["hour", "day"], { error: "must be hour or day" }).default("hour"), ...windowFields })
+    .transform(({ bucket, ...fields }) => ({ bucket, window: resolveWindow(fields, seriesRules[bucket]) }))
+    .superRefine(({ bucket, window }, context) => checkWindow(window, seriesRules[bucket].maxSpanMs, context));
+  const fleetRules = { now, defaultSpanMs: DAY_MS, maxSpanMs: 31 * DAY_MS, stepMs: HOUR_MS };
+  const fleetQuery = z
+    .object({
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+      offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+      ...windowFields,
+    })
+    .transform(({ limit, offset, ...fields }) => ({ limit, offset, window: resolveWindow(fields, fleetRules) }))
+    .superRefine(({ window }, context) => checkWindow(window, fleetRules.maxSpanMs, context));
+
+  return new Hono()
+    .get("/performance/:vehicleId", validate("param", vehicleParam), validate("query", performanceQuery), async (c) => {
       const { vehicleId } = c.req.valid("param");
-      const window = c.req.valid("query");
-      const { isKnown, ...performance } = await vehiclePerformance(sql, vehicleId, window);
-      if (!isKnown) throw notFound(`vehicle ${vehicleId} has never been seen`);
-      return c.json({
-        vehicleId,
-        from: window.from.toISOString(),
-        to: window.to.toISOString(),
-        ...performance,
-      });
-    },
-  );
+      const performance = await vehiclePerformance(sql, vehicleId, c.req.valid("query"), thresholds);
+      if (!performance) throw notFound(`vehicle ${vehicleId} has never been seen`);
+      return c.json(performance);
+    })
+    .get("/vehicles/:vehicleId/series", validate("param", vehicleParam), validate("query", seriesQuery), async (c) => {
+      const { vehicleId } = c.req.valid("param");
+      const { bucket, window } = c.req.valid("query");
+      if (!(await isKnownVehicle(sql, vehicleId))) throw notFound(`vehicle ${vehicleId} has never been seen`);
+      return c.json(await vehicleSeries(sql, vehicleId, window, bucket));
+    })
+    .get("/fleet", validate("query", fleetQuery), async (c) => {
+      const { window, limit, offset } = c.req.valid("query");
+      return c.json(await fleetView(sql, window, thresholds, { limit, offset }));
+    });
 }

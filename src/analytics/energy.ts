@@ -1,0 +1,151 @@
+// The one place that knows how to add up energy over a window, for one vehicle or the
+// fleet, in one bucket or by hour or day. Whole UTC hours come from the hourly rollups and
+// raw readings are read only for the partial hours at the edges, so the sums are exactly
+// those of the raw rows, for a fraction of the reading. AC follows the links: a meter's
+// energy counts toward a vehicle only inside [linked_at, unlinked_at), and a link that
+// starts or ends inside an hour has that hour read from raw rows.
+import type { PendingQuery, Row } from "postgres";
+import type { Sql } from "../db/client.ts";
+
+export interface Window {
+  from: Date;
+  to: Date;
+}
+
+export type Bucket = "window" | "hour" | "day";
+
+export interface EnergyRow {
+  vehicleId: string;
+  /** Start of the bucket (epoch ms); null for the whole window. */
+  bucketMs: number | null;
+  ac: number;
+  dc: number;
+  readings: number;
+  tempSum: number | null;
+  tempMax: number | null;
+  socMin: number | null;
+  socMax: number | null;
+}
+
+export interface LinkFacts {
+  vehicleId: string;
+  /** Meters linked to the vehicle at some point in the window. */
+  meters: number;
+  /** Of those, meters linked to another vehicle at an overlapping time. */
+  sharedMeters: number;
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+const ceilHour = (date: Date) => new Date(Math.ceil(date.getTime() / HOUR_MS) * HOUR_MS);
+const floorHour = (date: Date) => new Date(Math.floor(date.getTime() / HOUR_MS) * HOUR_MS);
+const iso = (date: Date) => date.toISOString();
+
+const bucketOf = (sql: Sql, bucket: Bucket, column: string) =>
+  bucket === "window"
+    ? sql`null::float8`
+    : sql`(extract(epoch from date_trunc(${bucket}, ${sql(column)}, 'UTC')) * 1000)::float8`;
+
+/** Readings of the vehicle(s), as rows of (vehicle_id, at, dc, readings, temp_sum, temp_max, soc_min, soc_max). */
+function vehicleParts(sql: Sql, vehicleId: string | undefined, window: Window): PendingQuery<Row[]> {
+  const wholeFrom = ceilHour(window.from);
+  const wholeTo = floorHour(window.to);
+  const hasWholeHours = wholeFrom < wholeTo;
+  const which = (alias: string) => (vehicleId ? sql`${sql(alias)}.vehicle_id = ${vehicleId}` : sql`true`);
+  const raw = (from: Date, to: Date) => sql`
+    select r.vehicle_id, r.recorded_at as at, r.kwh_delivered_dc as dc, 1 as readings, r.battery_temp as temp_sum,
+           r.battery_temp as temp_max, r.soc as soc_min, r.soc as soc_max
+    from vehicle_telemetry r
+    where ${which("r")} and r.recorded_at >= ${iso(from)}::timestamptz and r.recorded_at < ${iso(to)}::timestamptz
+  `;
+  if (!hasWholeHours) return raw(window.from, window.to);
+  const parts = [
+    sql`
+      select h.vehicle_id, h.hour as at, h.kwh_delivered_dc as dc, h.readings, h.battery_temp_sum as temp_sum,
+             h.battery_temp_max as temp_max, h.soc_min, h.soc_max
+      from vehicle_hourly h
+      where ${which("h")} and h.hour >= ${iso(wholeFrom)}::timestamptz and h.hour < ${iso(wholeTo)}::timestamptz
+    `,
+  ];
+  // Edge branches only where the window really has a partial hour: for the fleet an empty
+  // raw branch would still be a scan of every device's readings.
+  if (window.from < wholeFrom) parts.push(raw(window.from, wholeFrom));
+  if (wholeTo < window.to) parts.push(raw(wholeTo, window.to));
+  return parts.reduce((all, part) => sql`${all} union all ${part}`);
+}
+
+/** The links of the vehicle(s) clipped to the window: (vehicle_id, meter_id, f, t, hs, he). */
+function spans(sql: Sql, vehicleId: string | undefined, window: Window) {
+  return sql`
+    select vehicle_id, meter_id, f, t,
+           date_trunc('hour', f, 'UTC') + case when date_trunc('hour', f, 'UTC') = f then interval '0' else interval '1 hour' end as hs,
+           date_trunc('hour', t, 'UTC') as he
+    from (
+      select vehicle_id, meter_id,
+             greatest(linked_at, ${iso(window.from)}::timestamptz) as f,
+             least(unlinked_at, ${iso(window.to)}::timestamptz) as t
+      from vehicle_meter_mapping
+      where ${vehicleId ? sql`vehicle_id = ${vehicleId}` : sql`true`}
+        and linked_at < ${iso(window.to)}::timestamptz and unlinked_at > ${iso(window.from)}::timestamptz
+    ) clipped
+    where f < t
+  `;
+}
+
+/** Meter energy attributed to the vehicle(s): (vehicle_id, at, ac). */
+function meterParts(sql: Sql, window: Window) {
+  // The window's own bounds, repeated as constants, let the planner drop whole partitions
+  // up front; the span bounds alone are known only row by row.
+  const from = iso(window.from);
+  const to = iso(window.to);
+  const hoursFrom = iso(floorHour(window.from));
+  return sql`
+    select s.vehicle_id, h.hour as at, h.kwh_consumed_ac as ac
+    from spans s join meter_hourly h on h.meter_id = s.meter_id and h.hour >= s.hs and h.hour < s.he
+    where h.hour >= ${hoursFrom}::timestamptz and h.hour < ${to}::timestamptz
+    union all
+    select s.vehicle_id, r.recorded_at, r.kwh_consumed_ac
+    from spans s join meter_telemetry r
+      on r.meter_id = s.meter_id and r.recorded_at >= s.f and r.recorded_at < least(s.hs, s.t)
+    where r.recorded_at >= ${from}::timestamptz and r.recorded_at < ${to}::timestamptz
+    union all
+    select s.vehicle_id, r.recorded_at, r.kwh_consumed_ac
+    from spans s join meter_telemetry r
+      on r.meter_id = s.meter_id and r.recorded_at >= greatest(s.he, s.hs) and r.recorded_at < s.t
+    where r.recorded_at >= ${from}::timestamptz and r.recorded_at < ${to}::timestamptz
+  `;
+}
+
+/** Energy, readings, temperature and SoC per vehicle (and bucket) over the window. */
+export function energyQuery(sql: Sql, options: { vehicleId?: string; window: Window; bucket: Bucket }) {
+  const { vehicleId, window, bucket } = options;
+  return sql<EnergyRow[]>`
+    with spans as (${spans(sql, vehicleId, window)}),
+    parts as (
+      select vehicle_id, at, dc, 0::numeric as ac, readings, temp_sum, temp_max, soc_min, soc_max
+      from (${vehicleParts(sql, vehicleId, window)}) vehicle_side
+      union all
+      select vehicle_id, at, 0, ac, 0, null, null, null, null
+      from (${meterParts(sql, window)}) meter_side
+    )
+    select vehicle_id as "vehicleId", ${bucketOf(sql, bucket, "at")} as "bucketMs",
+           sum(ac) as ac, sum(dc) as dc, sum(readings)::int as readings, sum(temp_sum) as "tempSum",
+           max(temp_max) as "tempMax", min(soc_min) as "socMin", max(soc_max) as "socMax"
+    from parts
+    group by 1, 2
+  `;
+}
+
+/** How many meters feed each vehicle in the window, and how many of them feed others too. */
+export function linkFactsQuery(sql: Sql, options: { vehicleId?: string; window: Window }) {
+  return sql<LinkFacts[]>`
+    with spans as (${spans(sql, options.vehicleId, options.window)})
+    select s.vehicle_id as "vehicleId", count(distinct s.meter_id)::int as meters,
+           count(distinct s.meter_id) filter (where exists (
+             select 1 from vehicle_meter_mapping other
+             where other.meter_id = s.meter_id and other.vehicle_id <> s.vehicle_id
+               and other.linked_at < s.t and other.unlinked_at > s.f
+           ))::int as "sharedMeters"
+    from spans s
+    group by 1
+  `;
+}

@@ -1,0 +1,119 @@
+// The whole fleet over a window of whole hours: totals, how vehicle efficiency is spread,
+// the least and most efficient vehicles, and the vehicles needing attention (paginated).
+// Hour-aligned windows let every figure come from the hourly rollups.
+import type { Sql } from "../db/client.ts";
+import { energyQuery, linkFactsQuery, type Window } from "./energy.ts";
+import { efficiency, kwh } from "./figures.ts";
+import { coverageOf, expectedPointsOf, type QualityFlag, type QualityThresholds, qualityFlags } from "./quality.ts";
+
+const RANKED = 10;
+/** Efficiency buckets 0.05 wide from 0.5 to 1, with open ends below and above. */
+const EDGES = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1];
+
+interface VehicleFigures {
+  vehicleId: string;
+  totalAcConsumption: number;
+  totalDcDelivery: number;
+  efficiencyRatio: number | null;
+  dataPoints: number;
+  coverage: number | null;
+  maxBatteryTemp: number | null;
+  quality: QualityFlag[];
+}
+
+function distribution(ratios: number[]) {
+  const buckets = [{ min: null as number | null, max: EDGES[0] as number | null, vehicles: 0 }];
+  for (let i = 0; i < EDGES.length - 1; i++)
+    buckets.push({ min: EDGES[i] as number, max: EDGES[i + 1] as number, vehicles: 0 });
+  buckets.push({ min: 1, max: null, vehicles: 0 });
+  for (const ratio of ratios) {
+    // [min, max), except that exactly 1 belongs with the bucket below it: only > 1 is impossible.
+    const index =
+      ratio > 1 ? buckets.length - 1 : ratio === 1 ? buckets.length - 2 : EDGES.findIndex((edge) => ratio < edge);
+    const bucket = buckets[index === -1 ? buckets.length - 2 : index];
+    if (bucket) bucket.vehicles++;
+  }
+  return buckets;
+}
+
+export async function fleetView(
+  sql: Sql,
+  window: Window,
+  thresholds: QualityThresholds,
+  page: { limit: number; offset: number },
+) {
+  const [energy, links] = await Promise.all([
+    energyQuery(sql, { window, bucket: "window" }),
+    linkFactsQuery(sql, { window }),
+  ]);
+  const linksOf = new Map(links.map((facts) => [facts.vehicleId, facts]));
+  const expectedPoints = expectedPointsOf(window.from, window.to);
+  let totalAc = 0;
+  let totalDc = 0;
+  let dataPoints = 0;
+  const vehicles: VehicleFigures[] = energy.map((row) => {
+    const ac = kwh(row.ac);
+    const dc = kwh(row.dc);
+    totalAc += ac;
+    totalDc += dc;
+    dataPoints += row.readings;
+    const facts = linksOf.get(row.vehicleId);
+    return {
+      vehicleId: row.vehicleId,
+      totalAcConsumption: ac,
+      totalDcDelivery: dc,
+      efficiencyRatio: efficiency(dc, ac),
+      dataPoints: row.readings,
+      coverage: coverageOf(row.readings, expectedPoints),
+      maxBatteryTemp: row.tempMax,
+      quality: qualityFlags(
+        {
+          ac,
+          dc,
+          readings: row.readings,
+          expectedPoints,
+          tempMax: row.tempMax,
+          meters: facts?.meters ?? 0,
+          sharedMeters: facts?.sharedMeters ?? 0,
+        },
+        thresholds,
+      ),
+    };
+  });
+
+  // Ranked by efficiency among the vehicles whose figure is physically possible.
+  const rankable = vehicles
+    .filter(
+      (v): v is VehicleFigures & { efficiencyRatio: number } => v.efficiencyRatio !== null && v.efficiencyRatio <= 1,
+    )
+    .sort((a, b) => a.efficiencyRatio - b.efficiencyRatio || a.vehicleId.localeCompare(b.vehicleId));
+  const attention = vehicles
+    .filter((v) => v.quality.length > 0)
+    .sort((a, b) => b.quality.length - a.quality.length || a.vehicleId.localeCompare(b.vehicleId));
+  totalAc = kwh(totalAc);
+  totalDc = kwh(totalDc);
+
+  return {
+    from: window.from.toISOString(),
+    to: window.to.toISOString(),
+    totals: {
+      vehicles: vehicles.length,
+      totalAcConsumption: totalAc,
+      totalDcDelivery: totalDc,
+      efficiencyRatio: efficiency(totalDc, totalAc),
+      dataPoints,
+      expectedPointsPerVehicle: expectedPoints,
+    },
+    efficiencyDistribution: distribution(
+      vehicles.flatMap((v) => (v.efficiencyRatio === null ? [] : [v.efficiencyRatio])),
+    ),
+    leastEfficient: rankable.slice(0, RANKED),
+    mostEfficient: rankable.slice(-RANKED).reverse(),
+    needsAttention: {
+      total: attention.length,
+      limit: page.limit,
+      offset: page.offset,
+      vehicles: attention.slice(page.offset, page.offset + page.limit),
+    },
+  };
+}

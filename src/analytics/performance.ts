@@ -1,0 +1,54 @@
+// One vehicle over one window: the seed design's figures (AC, DC, efficiency, average
+// battery temperature, readings), plus how complete the data is and what makes the
+// figures doubtful.
+import type { Sql } from "../db/client.ts";
+import { energyQuery, linkFactsQuery, type Window } from "./energy.ts";
+import { average, efficiency, kwh } from "./figures.ts";
+import { coverageOf, expectedPointsOf, type QualityThresholds, qualityFlags } from "./quality.ts";
+
+export async function isKnownVehicle(sql: Sql, vehicleId: string): Promise<boolean> {
+  const [row] = await sql<{ isKnown: boolean }[]>`
+    select exists (select 1 from vehicle_state where vehicle_id = ${vehicleId})
+        or exists (select 1 from vehicle_meter_mapping where vehicle_id = ${vehicleId}) as "isKnown"
+  `;
+  return row?.isKnown ?? false;
+}
+
+export async function vehiclePerformance(sql: Sql, vehicleId: string, window: Window, thresholds: QualityThresholds) {
+  const [isKnown, [energy], [links]] = await Promise.all([
+    isKnownVehicle(sql, vehicleId),
+    energyQuery(sql, { vehicleId, window, bucket: "window" }),
+    linkFactsQuery(sql, { vehicleId, window }),
+  ]);
+  if (!isKnown) return undefined;
+  const ac = kwh(energy?.ac ?? 0);
+  const dc = kwh(energy?.dc ?? 0);
+  const readings = energy?.readings ?? 0;
+  const expectedPoints = expectedPointsOf(window.from, window.to);
+  const tempMax = energy?.tempMax ?? null;
+  return {
+    vehicleId,
+    from: window.from.toISOString(),
+    to: window.to.toISOString(),
+    totalAcConsumption: ac,
+    totalDcDelivery: dc,
+    efficiencyRatio: efficiency(dc, ac),
+    avgBatteryTemp: average(energy?.tempSum ?? null, readings),
+    dataPoints: readings,
+    expectedPoints,
+    coverage: coverageOf(readings, expectedPoints),
+    maxBatteryTemp: tempMax,
+    quality: qualityFlags(
+      {
+        ac,
+        dc,
+        readings,
+        expectedPoints,
+        tempMax,
+        meters: links?.meters ?? 0,
+        sharedMeters: links?.sharedMeters ?? 0,
+      },
+      thresholds,
+    ),
+  };
+}

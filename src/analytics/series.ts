@@ -1,0 +1,31 @@
+// One vehicle, bucket by bucket (hour or day), ready to chart: every bucket of the window
+// is present, empty ones with zero energy and null averages.
+import type { Sql } from "../db/client.ts";
+import { type Bucket, energyQuery, type Window } from "./energy.ts";
+import { average, efficiency, kwh } from "./figures.ts";
+import { DAY_MS, HOUR_MS } from "./window.ts";
+
+export const BUCKET_MS = { hour: HOUR_MS, day: DAY_MS } as const;
+
+export async function vehicleSeries(sql: Sql, vehicleId: string, window: Window, bucket: Exclude<Bucket, "window">) {
+  const rows = await energyQuery(sql, { vehicleId, window, bucket });
+  const byStart = new Map(rows.map((row) => [row.bucketMs, row]));
+  const points = [];
+  for (let start = window.from.getTime(); start < window.to.getTime(); start += BUCKET_MS[bucket]) {
+    const row = byStart.get(start);
+    const ac = kwh(row?.ac ?? 0);
+    const dc = kwh(row?.dc ?? 0);
+    points.push({
+      start: new Date(start).toISOString(),
+      totalAcConsumption: ac,
+      totalDcDelivery: dc,
+      efficiencyRatio: efficiency(dc, ac),
+      avgBatteryTemp: average(row?.tempSum ?? null, row?.readings ?? 0),
+      maxBatteryTemp: row?.tempMax ?? null,
+      socMin: row?.socMin ?? null,
+      socMax: row?.socMax ?? null,
+      dataPoints: row?.readings ?? 0,
+    });
+  }
+  return { vehicleId, bucket, from: window.from.toISOString(), to: window.to.toISOString(), points };
+}

@@ -1,0 +1,142 @@
+// Analytics read hourly rollups for whole hours and raw rows for partial ones. Whatever
+// the data, links and window, the figures must equal a plain computation over the raw
+// rows to the last decimal.
+import { describe, expect, it } from "bun:test";
+import fc from "fast-check";
+import { useTestApp } from "./support/database.ts";
+import { getJson, newId, postJson } from "./support/http.ts";
+
+const t = useTestApp();
+const START = Date.parse("2026-03-01T00:00:00Z");
+const SPAN_MINUTES = 3 * 24 * 60;
+const at = (minute: number, second = 0) => new Date(START + minute * 60_000 + second * 1000).toISOString();
+
+/** The same figures, straight from the raw rows and the links. */
+async function rawFigures(vehicleId: string, from: string, to: string) {
+  const sql = t.database.sql;
+  const [row] = await sql`
+    with dc as (
+      select count(*)::int as points, coalesce(sum(kwh_delivered_dc), 0) as dc,
+             round(avg(battery_temp), 2) as avg_temp, max(battery_temp) as max_temp
+      from vehicle_telemetry
+      where vehicle_id = ${vehicleId} and recorded_at >= ${from}::timestamptz and recorded_at < ${to}::timestamptz
+    ),
+    ac as (
+      select coalesce(sum(r.kwh_consumed_ac), 0) as ac
+      from vehicle_meter_mapping m
+      join meter_telemetry r on r.meter_id = m.meter_id
+       and r.recorded_at >= greatest(m.linked_at, ${from}::timestamptz)
+       and r.recorded_at < least(m.unlinked_at, ${to}::timestamptz)
+      where m.vehicle_id = ${vehicleId}
+    )
+    select dc.points, dc.dc, dc.avg_temp, dc.max_temp, ac.ac,
+           case when ac.ac = 0 then null else round(dc.dc / ac.ac, 4) end as ratio
+    from dc, ac
+  `;
+  return row as {
+    points: number;
+    dc: number;
+    avg_temp: number | null;
+    max_temp: number | null;
+    ac: number;
+    ratio: number | null;
+  };
+}
+
+const readingArb = fc.record({
+  minute: fc.nat(SPAN_MINUTES - 1),
+  second: fc.nat(59),
+  energy: fc.nat(50_000),
+  temp: fc.integer({ min: -2000, max: 6000 }),
+});
+
+describe("rollups agree with raw rows", () => {
+  it("for any readings, replays, moving meters and window", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(readingArb, { minLength: 1, maxLength: 60 }),
+        fc.array(readingArb, { minLength: 1, maxLength: 60 }),
+        fc.nat(SPAN_MINUTES - 1),
+        fc.array(fc.tuple(fc.nat(SPAN_MINUTES * 60), fc.nat(SPAN_MINUTES * 60)), { minLength: 3, maxLength: 3 }),
+        async (vehicleReadings, meterReadings, moveMinute, windows) => {
+          const [v1, v2, meterA, meterB] = [newId(), newId(), newId(), newId()];
+          const vehicles = vehicleReadings.map((r, i) => ({
+            vehicleId: i % 2 ? v1 : v2,
+            timestamp: at(r.minute, r.second),
+            kwhDeliveredDc: r.energy / 1000,
+            batteryTemp: r.temp / 100,
+            soc: 50,
+          }));
+          const meters = meterReadings.map((r, i) => ({
+            meterId: i % 2 ? meterA : meterB,
+            timestamp: at(r.minute, r.second),
+            kwhConsumedAc: r.energy / 1000,
+            voltage: 230,
+          }));
+          // Half before linking, half after, and a replay of everything: nothing counts twice.
+          const half = Math.floor(meters.length / 2);
+          expect(
+            (await postJson(t.app, "/v1/telemetry/batch", { vehicles, meters: meters.slice(0, half) })).status,
+          ).toBe(201);
+          await postJson(t.app, "/v1/mappings", { vehicleId: v1, meterId: meterA });
+          await postJson(t.app, "/v1/mappings", { vehicleId: v2, meterId: meterB });
+          // Meter A moves to vehicle 2 at some instant inside an hour.
+          const moved = await postJson(t.app, "/v1/mappings", {
+            vehicleId: v2,
+            meterId: meterA,
+            linkedAt: at(moveMinute, 17),
+          });
+          expect(moved.status).toBe(201);
+          if (meters.length > half) await postJson(t.app, "/v1/telemetry/batch", { meters: meters.slice(half) });
+          await postJson(t.app, "/v1/telemetry/batch", { vehicles, meters });
+
+          // Random windows, and windows whose ends fall exactly on readings and on the move.
+          const onReadings = [meterReadings[0], meterReadings.at(-1), vehicleReadings[0]].map((r) =>
+            r ? r.minute * 60 + r.second : 0,
+          );
+          const edges: [number, number][] = [
+            ...windows,
+            [onReadings[0] ?? 0, onReadings[1] ?? 1],
+            [onReadings[2] ?? 0, moveMinute * 60 + 17],
+          ];
+          for (const [a, b] of edges) {
+            if (a === b) continue;
+            const from = new Date(START + Math.min(a, b) * 1000).toISOString();
+            const to = new Date(START + Math.max(a, b) * 1000).toISOString();
+            for (const vehicleId of [v1, v2]) {
+              const expected = await rawFigures(vehicleId, from, to);
+              const response = await getJson(t.app, `/v1/analytics/performance/${vehicleId}?from=${from}&to=${to}`);
+              expect(response.status).toBe(200);
+              expect(response.body).toMatchObject({
+                totalAcConsumption: expected.ac,
+                totalDcDelivery: expected.dc,
+                dataPoints: expected.points,
+                avgBatteryTemp: expected.avg_temp,
+                maxBatteryTemp: expected.max_temp,
+                efficiencyRatio: expected.ratio,
+              });
+            }
+          }
+          // Hourly series over the first day, bucket by bucket.
+          const series = await getJson(
+            t.app,
+            `/v1/analytics/vehicles/${v2}/series?bucket=hour&from=${at(0)}&to=${at(24 * 60)}`,
+          );
+          expect(series.status).toBe(200);
+          expect(series.body.points).toHaveLength(24);
+          for (const point of series.body.points.filter((_: unknown, i: number) => i % 6 === 0)) {
+            const end = new Date(Date.parse(point.start) + 3_600_000).toISOString();
+            const expected = await rawFigures(v2, point.start, end);
+            expect(point).toMatchObject({
+              totalAcConsumption: expected.ac,
+              totalDcDelivery: expected.dc,
+              dataPoints: expected.points,
+              avgBatteryTemp: expected.avg_temp,
+            });
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 120_000);
+});
