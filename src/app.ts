@@ -16,7 +16,7 @@ import { isMigrated } from "./db/migrate.ts";
 import { mappingRoutes } from "./fleet/mappings.ts";
 import { stateRoutes } from "./fleet/state.ts";
 import { AppError, databaseUnavailable, errorResponse, toAppError } from "./http/errors.ts";
-import { assignRequestId, requestContext } from "./http/request-context.ts";
+import { assignRequestId, requestContext, requestLogger } from "./http/request-context.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { Metrics } from "./observability/metrics.ts";
 import { Partitions } from "./partitions/partitions.ts";
@@ -86,7 +86,7 @@ export function createApp(deps: AppDeps) {
   app.onError((error, c) => {
     let known = toAppError(error);
     if (!known) {
-      (c.get("log") ?? log).error({ err: error }, "unexpected error");
+      requestLogger(log, c).error({ err: error }, "unexpected error");
       deps.onUnexpectedError?.(error);
       known = new AppError(500, "internal_error", "internal error");
     }
@@ -113,14 +113,17 @@ export function createApp(deps: AppDeps) {
   }
 
   // Access policy, in one place: ingest keys write readings, read keys read, admin does all.
+  // Open (no keys), none of it is installed: nothing to check on the hot path.
   const { keys } = deps;
-  app.use("/v1/*", authenticate(keys));
+  if (keys) {
+    app.use("/v1/*", authenticate(keys));
+    app.use("/v1/telemetry/*", requireScope("ingest"));
+    app.get("/v1/mappings", requireScope("read"));
+    app.on(["POST", "DELETE"], ["/v1/mappings", "/v1/mappings/*"], requireScope("admin"));
+    for (const path of ["/v1/vehicles/*", "/v1/meters/*", "/v1/analytics/*"]) app.use(path, requireScope("read"));
+    for (const path of ["/v1/admin/*", "/v1/keys", "/v1/keys/*"]) app.use(path, requireScope("admin"));
+  }
   if (deps.rateLimits) app.use("/v1/*", rateLimit(deps.rateLimits));
-  app.use("/v1/telemetry/*", requireScope("ingest", keys));
-  app.get("/v1/mappings", requireScope("read", keys));
-  app.on(["POST", "DELETE"], ["/v1/mappings", "/v1/mappings/*"], requireScope("admin", keys));
-  for (const path of ["/v1/vehicles/*", "/v1/meters/*", "/v1/analytics/*"]) app.use(path, requireScope("read", keys));
-  for (const path of ["/v1/admin/*", "/v1/keys", "/v1/keys/*"]) app.use(path, requireScope("admin", keys));
 
   app.route(
     "/v1/telemetry",

@@ -15,10 +15,9 @@ declare module "hono" {
 const unauthorized = (message: string) =>
   new AppError(401, "unauthorized", message, undefined, { "WWW-Authenticate": 'Bearer realm="fleet-telemetry"' });
 
-/** Resolves the bearer key into a principal; `keys` undefined means the service runs open. */
-export function authenticate(keys: KeyStore | undefined): MiddlewareHandler {
+/** Resolves the bearer key into a principal, or answers 401. */
+export function authenticate(keys: KeyStore): MiddlewareHandler {
   return async (c, next) => {
-    if (!keys) return next();
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw unauthorized("an API key is required: Authorization: Bearer <key>");
@@ -29,13 +28,12 @@ export function authenticate(keys: KeyStore | undefined): MiddlewareHandler {
   };
 }
 
-export function requireScope(scope: Scope, keys: KeyStore | undefined): MiddlewareHandler {
+/** Answers 403 unless the authenticated key has `scope` (or admin). */
+export function requireScope(scope: Scope): MiddlewareHandler {
   return async (c, next) => {
-    if (keys) {
-      const scopes = c.get("principal")?.scopes ?? [];
-      if (!scopes.includes(scope) && !scopes.includes("admin")) {
-        throw new AppError(403, "forbidden", `this API key lacks the '${scope}' scope`);
-      }
+    const scopes = c.get("principal")?.scopes ?? [];
+    if (!scopes.includes(scope) && !scopes.includes("admin")) {
+      throw new AppError(403, "forbidden", `this API key lacks the '${scope}' scope`);
     }
     await next();
   };
