@@ -106,6 +106,9 @@ async function startServing(config: Config, log: Logger, database: Database) {
     port: config.PORT,
     // The peer address reaches the app as an env binding, keeping Bun's API out of it.
     fetch: (request, bunServer) => app.fetch(request, { clientAddress: bunServer.requestIP(request)?.address }),
+    // A client that sends nothing for this long (a stalled upload, an abandoned keep-alive
+    // connection) is cut off, so slow clients cannot pile up open connections.
+    idleTimeout: 30,
     // The routes enforce their own, tighter limits; this is only the outer bound.
     maxRequestBodySize: Math.max(config.MAX_BATCH_BYTES, config.MAX_NDJSON_BYTES) + 1024,
   });
