@@ -780,7 +780,7 @@ describe("fuzzed input never breaks the service", () => {
   it("hostile path parameters: almost-UUIDs, percent-encoding, traversal", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom("delete-mapping", "vehicle-state", "meter-state", "performance"),
+        fc.constantFrom("delete-mapping", "vehicle-state", "meter-state", "performance", "series"),
         pathParam,
         pathParam,
         async (route, first, second) => {
@@ -791,7 +791,9 @@ describe("fuzzed input never breaks the service", () => {
                 ? `/v1/vehicles/${first}/state`
                 : route === "meter-state"
                   ? `/v1/meters/${first}/state`
-                  : `/v1/analytics/performance/${first}`;
+                  : route === "series"
+                    ? `/v1/analytics/vehicles/${first}/series`
+                    : `/v1/analytics/performance/${first}`;
           await send({ method: route === "delete-mapping" ? "DELETE" : "GET", path });
         },
       ),
@@ -803,17 +805,20 @@ describe("fuzzed input never breaks the service", () => {
   it("hostile query strings: duplicate keys, odd values, bad encoding", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom("mappings", "performance", "state"),
+        fc.constantFrom("mappings", "performance", "state", "series", "fleet", "stats", "unlink"),
         uuid,
         queryString,
         async (route, id, query) => {
-          const path =
-            route === "mappings"
-              ? `/v1/mappings?${query}`
-              : route === "performance"
-                ? `/v1/analytics/performance/${id}?${query}`
-                : `/v1/meters/${id}/state?${query}`;
-          await send({ method: "GET", path });
+          const paths: Record<string, string> = {
+            mappings: `/v1/mappings?${query}`,
+            performance: `/v1/analytics/performance/${id}?${query}`,
+            state: `/v1/meters/${id}/state?${query}`,
+            series: `/v1/analytics/vehicles/${id}/series?${query}`,
+            fleet: `/v1/analytics/fleet?${query}`,
+            stats: `/v1/admin/stats?${query}`,
+            unlink: `/v1/mappings/${id}/${id}?${query}`,
+          };
+          await send({ method: route === "unlink" ? "DELETE" : "GET", path: paths[route] as string });
         },
       ),
       { numRuns: 300 },
