@@ -58,7 +58,12 @@ describe("rollups agree with raw rows", () => {
         fc.array(readingArb, { minLength: 1, maxLength: 60 }),
         fc.nat(SPAN_MINUTES - 1),
         fc.array(fc.tuple(fc.nat(SPAN_MINUTES * 60), fc.nat(SPAN_MINUTES * 60)), { minLength: 3, maxLength: 3 }),
-        async (vehicleReadings, meterReadings, moveMinute, windows) => {
+        // Short windows around a meter reading: inside one hour, or across one boundary.
+        fc.array(fc.tuple(fc.nat(59), fc.integer({ min: 1, max: 3600 }), fc.integer({ min: 1, max: 3600 })), {
+          minLength: 3,
+          maxLength: 3,
+        }),
+        async (vehicleReadings, meterReadings, moveMinute, windows, shortWindows) => {
           const [v1, v2, meterA, meterB] = [newId(), newId(), newId(), newId()];
           const vehicles = vehicleReadings.map((r, i) => ({
             vehicleId: i % 2 ? v1 : v2,
@@ -96,6 +101,11 @@ describe("rollups agree with raw rows", () => {
           );
           const edges: [number, number][] = [
             ...windows,
+            ...shortWindows.map(([index, before, after]): [number, number] => {
+              const reading = meterReadings[index % meterReadings.length] as { minute: number; second: number };
+              const second = reading.minute * 60 + reading.second;
+              return [Math.max(0, second - before), second + after];
+            }),
             [onReadings[0] ?? 0, onReadings[1] ?? 1],
             [onReadings[2] ?? 0, moveMinute * 60 + 17],
           ];

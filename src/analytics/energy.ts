@@ -93,25 +93,36 @@ function spans(sql: Sql, vehicleId: string | undefined, window: Window) {
 
 /** Meter energy attributed to the vehicle(s): (vehicle_id, at, ac). */
 function meterParts(sql: Sql, window: Window) {
-  // The window's own bounds, repeated as constants, let the planner drop whole partitions
-  // up front; the span bounds alone are known only row by row.
+  // Each span is read on its own (LATERAL), through the (meter_id, time) indexes: a span's
+  // bounds are known only row by row, and a join left to choose its own plan would scan
+  // every meter's readings in the window to find the few partial hours at span edges.
+  // The window's bounds, repeated as constants, let the planner drop whole partitions.
   const from = iso(window.from);
   const to = iso(window.to);
   const hoursFrom = iso(floorHour(window.from));
+  const raw = (lower: PendingQuery<Row[]>, upper: PendingQuery<Row[]>) => sql`
+    select r.recorded_at as at, r.kwh_consumed_ac as ac
+    from meter_telemetry r
+    where r.meter_id = s.meter_id and r.recorded_at >= ${lower} and r.recorded_at < ${upper}
+      and r.recorded_at >= ${from}::timestamptz and r.recorded_at < ${to}::timestamptz
+  `;
   return sql`
-    select s.vehicle_id, h.hour as at, h.kwh_consumed_ac as ac
-    from spans s join meter_hourly h on h.meter_id = s.meter_id and h.hour >= s.hs and h.hour < s.he
-    where h.hour >= ${hoursFrom}::timestamptz and h.hour < ${to}::timestamptz
+    select s.vehicle_id, part.at, part.ac
+    from spans s cross join lateral (
+      select h.hour as at, h.kwh_consumed_ac as ac
+      from meter_hourly h
+      where h.meter_id = s.meter_id and h.hour >= s.hs and h.hour < s.he
+        and h.hour >= ${hoursFrom}::timestamptz and h.hour < ${to}::timestamptz
+    ) part
+    where s.hs < s.he
     union all
-    select s.vehicle_id, r.recorded_at, r.kwh_consumed_ac
-    from spans s join meter_telemetry r
-      on r.meter_id = s.meter_id and r.recorded_at >= s.f and r.recorded_at < least(s.hs, s.t)
-    where r.recorded_at >= ${from}::timestamptz and r.recorded_at < ${to}::timestamptz
+    select s.vehicle_id, part.at, part.ac
+    from spans s cross join lateral (${raw(sql`s.f`, sql`least(s.hs, s.t)`)}) part
+    where s.f < s.hs
     union all
-    select s.vehicle_id, r.recorded_at, r.kwh_consumed_ac
-    from spans s join meter_telemetry r
-      on r.meter_id = s.meter_id and r.recorded_at >= greatest(s.he, s.hs) and r.recorded_at < s.t
-    where r.recorded_at >= ${from}::timestamptz and r.recorded_at < ${to}::timestamptz
+    select s.vehicle_id, part.at, part.ac
+    from spans s cross join lateral (${raw(sql`greatest(s.he, s.hs)`, sql`s.t`)}) part
+    where s.he < s.t
   `;
 }
 
