@@ -3,10 +3,15 @@
 // the readings that were answered "stored", and prints a Markdown report (also written to
 // bench/results/latest.md). Exits 1 when the check fails or any request failed, so a
 // broken write path cannot hide behind a good-looking table.
+// With --analytics it then builds a large store straight into the database
+// (bench/fleet-store.ts) and measures the analytics queries while the nominal ingest runs
+// (bench/analytics.ts), checking their answers against sums over the raw rows.
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { measureCpuUsage, takeCpuSnapshot } from "./cpu-accounting.ts";
+import { type AnalyticsCheck, checkAnalytics, runAnalyticsScenarios } from "./analytics.ts";
+import { type CpuUsage, measureCpuUsage, takeCpuSnapshot } from "./cpu-accounting.ts";
 import { countStoredRows, readPostgresVersion, settleDatabase } from "./database-probe.ts";
+import { type FleetStore, generateFleetStore } from "./fleet-store.ts";
 import { createTally, hasFailures } from "./load-result.ts";
 import { describeCode, describeMachine, readLoadAverage } from "./machine.ts";
 import { parseOptions } from "./options.ts";
@@ -28,8 +33,9 @@ async function runBench(): Promise<number> {
   try {
     const url = options.url ?? (service as RunningService).url;
     const databaseUrl = service ? service.databaseUrl : options.databaseUrl;
+    if (options.analytics && !databaseUrl) throw new Error("--analytics with --url needs --database-url");
     const rowsBefore = databaseUrl ? await countStoredRows(databaseUrl) : undefined;
-    const wrk = options.generator === "bun" ? undefined : ensureWrk(log);
+    const wrk = options.generator === "bun" || options.analyticsOnly ? undefined : ensureWrk(log);
     if (options.generator === "wrk" && !wrk) throw new Error("--generator wrk, but wrk is not available");
     const machine = describeMachine(
       databaseUrl ? await readPostgresVersion(databaseUrl) : "PostgreSQL: unknown",
@@ -39,29 +45,68 @@ async function runBench(): Promise<number> {
     const context = { url, wrk, wrkThreads: machine.cores, baseSeconds: computeBaseEpochSeconds(), headers };
 
     const sampler = service ? startRssSampler(service.pid) : undefined;
-    const cpuStart = takeCpuSnapshot();
-    const scenariosStart = performance.now();
     const tally = createTally();
     const scenarios: ScenarioRuns[] = [];
-    for (const scenario of defineScenarios(context)) {
+    const settle = async () => {
       if (databaseUrl) log(`settling the database: ${await settleDatabase(databaseUrl)}`);
-      scenarios.push(await runScenario(scenario, options, tally, log));
+    };
+    // CPU is accounted over the scenarios only, not over the store's generation.
+    const cpuParts: (CpuUsage | undefined)[] = [];
+    const measured = async (phase: () => Promise<void>) => {
+      const cpuStart = takeCpuSnapshot();
+      const start = performance.now();
+      await phase();
+      cpuParts.push(measureCpuUsage(cpuStart, (performance.now() - start) / 1000));
+    };
+    if (!options.analyticsOnly) {
+      await measured(async () => {
+        for (const scenario of defineScenarios(context)) {
+          await settle();
+          scenarios.push(await runScenario(scenario, options, tally, log));
+          if (service?.hasExited()) throw new Error("the service exited during the bench");
+        }
+      });
+    }
+    let store: FleetStore | undefined;
+    let analyticsCheck: AnalyticsCheck | undefined;
+    let analyticsFailures = 0;
+    if (options.analytics && databaseUrl) {
+      store = await generateFleetStore(
+        databaseUrl,
+        {
+          vehicles: options.vehicles,
+          days: options.fleetDays,
+          historyVehicles: options.historyVehicles,
+          historyDays: 30,
+        },
+        log,
+      );
+      const analyticsContext = { url, headers, databaseUrl, store };
+      await measured(async () => {
+        const rows = await runAnalyticsScenarios(analyticsContext, options, tally, log, settle);
+        scenarios.push(...rows);
+        analyticsFailures = rows.reduce((sum, row) => sum + row.failures, 0);
+      });
       if (service?.hasExited()) throw new Error("the service exited during the bench");
+      analyticsCheck = await checkAnalytics(analyticsContext, log);
+      for (const mismatch of analyticsCheck.mismatches) log(`MISMATCH: ${mismatch}`);
     }
     const peakRssBytes = sampler?.stop();
-    const cpu = measureCpuUsage(cpuStart, (performance.now() - scenariosStart) / 1000);
+    const cpu = sumCpuUsage(cpuParts);
 
     let check: RowCheck | undefined;
     if (databaseUrl && rowsBefore !== undefined) {
       // A request without an answer may still commit: give it a moment before counting.
       if (tally.unanswered > 0) await Bun.sleep(2000);
-      const rowsStored = (await countStoredRows(databaseUrl)) - rowsBefore;
+      const rowsStored = (await countStoredRows(databaseUrl)) - rowsBefore - (store?.rawRows ?? 0);
       check = { rowsStored, answeredStored: tally.readingsStored, isMatch: rowsStored === tally.readingsStored };
     }
 
-    const generators = wrk
-      ? `single readings by ${readWrkVersion(wrk)} (${machine.cores} threads), batches and the nominal load by the built-in Bun generator`
-      : "every scenario by the built-in Bun generator";
+    const generators = options.analyticsOnly
+      ? "every scenario by the built-in Bun generator"
+      : wrk
+        ? `single readings by ${readWrkVersion(wrk)} (${machine.cores} threads), batches and the nominal load by the built-in Bun generator`
+        : "every scenario by the built-in Bun generator";
     const target = service
       ? `\`bun src/index.ts\` at ${code} on a fresh embedded PostgreSQL, DATABASE_POOL_SIZE=${process.env.DATABASE_POOL_SIZE || "10 (default)"}, durable commits on`
       : `the instance at ${url}`;
@@ -70,17 +115,39 @@ async function runBench(): Promise<number> {
       `${databaseUrl ? "before each scenario the database settles (autovacuum done, CHECKPOINT); " : ""}` +
       `${generators}; server: ${target}; ` +
       "server, database and load generator share the machine";
-    const report = formatReport({ date: new Date(), machine, setup, scenarios, peakRssBytes, cpu, tally, check });
+    const report = formatReport({
+      date: new Date(),
+      machine,
+      setup,
+      scenarios,
+      peakRssBytes,
+      cpu,
+      tally,
+      check,
+      store,
+      analyticsCheck,
+    });
     console.log(report);
     await mkdir(dirname(options.resultsPath), { recursive: true });
     await Bun.write(options.resultsPath, report);
     log(`report written to ${options.resultsPath}`);
     if (check) console.log(formatCheckLine(check));
 
-    const isFailed = hasFailures(tally) || (check !== undefined && !check.isMatch);
+    const isAnalyticsWrong = analyticsFailures > 0 || (analyticsCheck?.mismatches.length ?? 0) > 0;
+    const isFailed = hasFailures(tally) || (check !== undefined && !check.isMatch) || isAnalyticsWrong;
     if (isFailed) {
-      log("FAILED: some requests were not answered 2xx, or the rows stored do not match the 2xx answers");
+      log(
+        "FAILED: some requests were not answered 2xx, the rows stored do not match the 2xx answers, " +
+          "or an analytics answer differs from the raw rows",
+      );
       if (service) console.error(await service.readLogTail());
+    }
+    if (options.keep && service) {
+      log(`--keep: the service runs at ${url}, its database at ${service.databaseUrl}`);
+      log(
+        `  e.g. bun bench/explain-analytics.ts '${service.databaseUrl}'; Ctrl-C stops both and removes ${service.dataDir}`,
+      );
+      await new Promise(() => setInterval(() => {}, 60_000)); // until SIGINT/SIGTERM (stopServiceOnInterrupt)
     }
     return isFailed ? 1 : 0;
   } catch (error) {
@@ -89,6 +156,15 @@ async function runBench(): Promise<number> {
   } finally {
     await service?.stop();
   }
+}
+
+function sumCpuUsage(parts: (CpuUsage | undefined)[]): CpuUsage | undefined {
+  if (parts.length === 0 || parts.some((part) => part === undefined)) return undefined;
+  return (parts as CpuUsage[]).reduce((sum, part) => ({
+    ours: sum.ours + part.ours,
+    others: sum.others + part.others,
+    seconds: sum.seconds + part.seconds,
+  }));
 }
 
 // Ctrl-C must not leave a service and its PostgreSQL running on a temporary directory.

@@ -20,6 +20,20 @@ export interface BenchOptions {
   resultsPath: string;
   /** Sent as `Authorization: Bearer <key>` when the service requires keys. */
   apiKey?: string;
+  /** Build a large store (bench/fleet-store.ts) and run the analytics scenarios after the ingest ones. */
+  analytics: boolean;
+  /** Only the analytics scenarios: no ingest scenarios before them. */
+  analyticsOnly: boolean;
+  /** Vehicles (and as many meters) in the generated fleet. */
+  vehicles: number;
+  /** Days of one-a-minute readings for the whole generated fleet. */
+  fleetDays: number;
+  /** Vehicles of the fleet that also get 30 days of history, for the 30-day query. */
+  historyVehicles: number;
+  /** Closed-loop clients of the single-vehicle queries: one row per count. */
+  analyticsClients: number[];
+  /** Leave the started service and its database running after the report, until Ctrl-C. */
+  keep: boolean;
 }
 
 export const USAGE = `usage: bun run bench [-- flags]
@@ -30,7 +44,20 @@ export const USAGE = `usage: bun run bench [-- flags]
   --database-url URL with --url: database for the rows-stored check
   --generator G      auto | wrk | bun (default auto: wrk, installed if possible)
   --out FILE         also write the report here (default bench/results/latest.md)
-  --api-key KEY      bearer key for the requests (default: $API_MASTER_KEY, if set)`;
+  --api-key KEY      bearer key for the requests (default: $API_MASTER_KEY, if set)
+  --analytics        after the ingest scenarios, generate a large store straight into the
+                     database (needs the embedded database, or --database-url) and measure
+                     the analytics queries while the nominal ingest runs
+  --analytics-only   the analytics scenarios without the ingest ones (implies --analytics)
+  --vehicles N       vehicles (and as many meters) in the generated fleet (default 10000)
+  --fleet-days D     days of one-a-minute readings for the whole fleet, fractions allowed
+                     (default 2: 57.6 M raw rows with 10,000 vehicles)
+  --history-vehicles N  vehicles that also get 30 days of readings, asked by the 30-day
+                     query (default 100; 0: every vehicle is asked, over --fleet-days only)
+  --analytics-clients N[,N...]  closed-loop clients of the single-vehicle queries, a
+                     row per count (default 1,4; the fleet view always has 1)
+  --keep             leave the started service and database running after the report (for
+                     bun bench/explain-analytics.ts <database-url>); Ctrl-C removes them`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const options: BenchOptions = {
@@ -41,6 +68,13 @@ export function parseOptions(argv: string[]): BenchOptions {
     resultsPath: "bench/results/latest.md",
     // The started service inherits API_MASTER_KEY, so with it set the requests need it.
     apiKey: process.env.API_MASTER_KEY || undefined,
+    analytics: false,
+    analyticsOnly: false,
+    vehicles: 10_000,
+    fleetDays: 2,
+    historyVehicles: 100,
+    analyticsClients: [1, 4],
+    keep: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -57,6 +91,18 @@ export function parseOptions(argv: string[]): BenchOptions {
     else if (flag === "--generator") options.generator = readGenerator(readValue());
     else if (flag === "--out") options.resultsPath = readValue();
     else if (flag === "--api-key") options.apiKey = readValue();
+    else if (flag === "--analytics") options.analytics = true;
+    else if (flag === "--analytics-only") {
+      options.analytics = true;
+      options.analyticsOnly = true;
+    } else if (flag === "--vehicles") options.vehicles = readCount(flag, readValue());
+    else if (flag === "--fleet-days") options.fleetDays = readPositive(flag, readValue());
+    else if (flag === "--history-vehicles") options.historyVehicles = readCount(flag, readValue(), true);
+    else if (flag === "--analytics-clients") {
+      options.analyticsClients = readValue()
+        .split(",")
+        .map((text) => readCount(flag, text.trim()));
+    } else if (flag === "--keep") options.keep = true;
     else if (flag === "--help" || flag === "-h") {
       console.log(USAGE);
       process.exit(0);
@@ -69,6 +115,12 @@ function readPositive(flag: string | undefined, text: string, isZeroAllowed = fa
   const number = Number(text);
   const isValid = Number.isFinite(number) && (number > 0 || (isZeroAllowed && number === 0));
   if (!isValid) throw new Error(`${flag} must be a ${isZeroAllowed ? "non-negative" : "positive"} number, got ${text}`);
+  return number;
+}
+
+function readCount(flag: string | undefined, text: string, isZeroAllowed = false): number {
+  const number = readPositive(flag, text, isZeroAllowed);
+  if (!Number.isInteger(number)) throw new Error(`${flag} must be a whole number, got ${text}`);
   return number;
 }
 

@@ -1,7 +1,9 @@
 // Turns the measured figures into the Markdown report printed at the end of a bench and
 // kept in bench/results/latest.md: one table of medians against the targets, the runs
 // behind each median, the write tally and the machine it was all measured on.
+import type { AnalyticsCheck } from "./analytics.ts";
 import type { CpuUsage } from "./cpu-accounting.ts";
+import { describeRows, type FleetStore } from "./fleet-store.ts";
 import type { WriteTally } from "./load-result.ts";
 import type { Machine } from "./machine.ts";
 import { computeMedian } from "./percentiles.ts";
@@ -25,9 +27,14 @@ export interface ReportInput {
   cpu?: CpuUsage;
   tally: WriteTally;
   check?: RowCheck;
+  /** The generated store the analytics scenarios ran on (--analytics). */
+  store?: FleetStore;
+  analyticsCheck?: AnalyticsCheck;
 }
 
 const formatInteger = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : "n/a");
+/** Throughput: whole numbers, but a slow query's fraction of a request a second stays visible. */
+const formatRate = (value: number) => (Number.isFinite(value) && value < 10 ? value.toFixed(2) : formatInteger(value));
 const formatMs = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : "n/a");
 const formatYesNo = (isMet: boolean) => (isMet ? "yes" : "**no**");
 
@@ -42,6 +49,7 @@ export function formatReport(input: ReportInput): string {
     `- Date: ${input.date.toISOString().replace(/\.\d+Z$/, "Z")}`,
     ...formatMachine(input.machine, input.cpu),
     `- Setup: ${input.setup}`,
+    ...formatStore(input.store),
     "",
     "| Scenario | Connections | Throughput | p50 ms | p99 ms | Target | Met? |",
     "| --- | --- | --- | --- | --- | --- | --- |",
@@ -54,19 +62,48 @@ export function formatReport(input: ReportInput): string {
       ? `${formatYesNo(scenario.target.isMet(median) && failures === 0)}${failed}`
       : failed.trim() || "–";
     lines.push(
-      `| ${scenario.name} | ${scenario.connections} | ${formatInteger(median.throughput)} ${scenario.unit} | ` +
+      `| ${scenario.name} | ${scenario.connections} | ${formatRate(median.throughput)} ${scenario.unit} | ` +
         `${formatMs(median.p50Ms)} | ${formatMs(median.p99Ms)} | ${scenario.target?.text ?? "–"} | ${met} |`,
     );
   }
   lines.push(formatRssRow(input.peakRssBytes), "", "Each figure is the median of the runs:", "");
   for (const { scenario, runs } of input.scenarios) {
     const each = runs.map(
-      (run) => `${formatInteger(run.throughput)} (${formatMs(run.p50Ms)} / ${formatMs(run.p99Ms)} ms)`,
+      (run) => `${formatRate(run.throughput)} (${formatMs(run.p50Ms)} / ${formatMs(run.p99Ms)} ms)`,
     );
     lines.push(`- ${scenario.name} @ ${scenario.connections}: ${each.join(", ")}`);
   }
-  lines.push("", ...formatTally(input.tally, input.check));
+  lines.push("", ...formatTally(input.tally, input.check), ...formatAnalyticsCheck(input.analyticsCheck));
   return `${lines.join("\n")}\n`;
+}
+
+function formatStore(store: FleetStore | undefined): string[] {
+  if (!store) return [];
+  const { options } = store;
+  const history =
+    options.historyVehicles > 0
+      ? ` (the first ${formatInteger(Math.min(options.historyVehicles, options.vehicles))} of them from ${store.historyStart.toISOString()}: ${options.historyDays} days)`
+      : "";
+  return [
+    `- Analytics store: ${formatInteger(options.vehicles)} vehicles + ${formatInteger(options.vehicles)} meters (vehicle i linked to meter i), ` +
+      `one reading a minute each over [${store.start.toISOString()}, ${store.end.toISOString()})${history}; ` +
+      `${describeRows(store)}`,
+    `- Generated server-side (insert … select from generate_series, raw rows and their hourly rollups in one statement, ` +
+      `two sessions with synchronous_commit off; the service's own commits stay durable) in ${store.totalSeconds.toFixed(0)} s: ` +
+      `${store.insertSeconds.toFixed(0)} s inserting (${formatInteger(store.rawRows / store.insertSeconds)} raw rows/s), ` +
+      `${store.vacuumSeconds.toFixed(0)} s VACUUM ANALYZE`,
+    "- Analytics rows: a closed loop of readers while the nominal ingest (the generated fleet reporting live, timestamped now) " +
+      "runs beside it; the ↳ row is that ingest's latency during the reads",
+  ];
+}
+
+function formatAnalyticsCheck(check: AnalyticsCheck | undefined): string[] {
+  if (!check) return [];
+  return [
+    `- analytics answers == sums over the raw rows: ${check.mismatches.length === 0 ? "yes" : "**no**"} ` +
+      `(${formatInteger(check.compared)} answers compared, ${formatInteger(check.mismatches.length)} mismatches)`,
+    ...check.mismatches.map((mismatch) => `  - ${mismatch}`),
+  ];
 }
 
 function summariseRuns(runs: Figures[]): Figures {

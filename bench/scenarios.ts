@@ -12,7 +12,7 @@ const BATCH_SIZE = 1000;
 const BATCH_CLIENTS = 4;
 /** 10,000 vehicles + 10,000 meters, one reading a minute each. */
 const NOMINAL_DEVICES_PER_KIND = 10_000;
-const NOMINAL_RATE = (2 * NOMINAL_DEVICES_PER_KIND) / 60;
+export const NOMINAL_RATE = (2 * NOMINAL_DEVICES_PER_KIND) / 60;
 
 export interface Figures {
   throughput: number;
@@ -20,11 +20,15 @@ export interface Figures {
   p99Ms: number;
 }
 
-export interface Scenario {
+/** What the report shows of a scenario: its row's name, connections, unit and target. */
+export interface ScenarioInfo {
   name: string;
   connections: string;
   unit: "req/s" | "readings/s";
   target?: { text: string; isMet: (figures: Figures) => boolean };
+}
+
+export interface Scenario extends ScenarioInfo {
   drive: (durationMs: number) => Promise<LoadResult>;
 }
 
@@ -70,19 +74,19 @@ export function defineScenarios(context: ScenarioContext): Scenario[] {
 }
 
 /** Throughput of one phase: answered requests, or readings for batches, per second. */
-export function computeThroughput(scenario: Scenario, result: LoadResult): number {
+export function computeThroughput(scenario: ScenarioInfo, result: LoadResult): number {
   const count = scenario.unit === "readings/s" ? result.readingsStored + result.readingsDuplicate : result.requests2xx;
   return result.seconds > 0 ? count / result.seconds : 0;
 }
 
 export interface ScenarioRuns {
-  scenario: Scenario;
+  scenario: ScenarioInfo;
   runs: Figures[];
   /** Requests of the scenario (warm-up included) answered non-2xx or not at all. */
   failures: number;
 }
 
-function countFailures(result: LoadResult): number {
+export function countFailures(result: LoadResult): number {
   const non2xx = Object.entries(result.statusCounts).filter(([status]) => !status.startsWith("2"));
   return result.unanswered + non2xx.reduce((sum, [, count]) => sum + count, 0);
 }
