@@ -26,7 +26,9 @@ export function createSql(options: DbOptions): Sql {
     // 20 s and is shared by the pool, leaving requests waiting long after recovery.
     backoff: () => 0.25,
     onnotice: () => {},
-    connection: { application_name: "fleet-telemetry" },
+    // work_mem: the fleet view groups hundreds of thousands of rollup rows per request;
+    // at PostgreSQL's default 4 MB the aggregate spills to disk.
+    connection: { application_name: "fleet-telemetry", work_mem: "32MB" },
     types: {
       numeric: {
         to: NUMERIC_OID,
