@@ -90,6 +90,9 @@ function readingsSelect(kind: Kind, startMs: number, endMs: number, from: number
     ) r`;
 }
 
+// The same raw-plus-rollup write as src/telemetry/store.ts, kept apart on purpose: rows go
+// in time-major (as a live fleet's arrive) and without the hot-store upsert, where the
+// service sorts each write by device. Change the rollup columns in both places.
 const INSERT_WITH_ROLLUP: Record<Kind, (select: string) => string> = {
   meter: (select) => `
     with stored as (

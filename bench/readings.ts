@@ -8,20 +8,10 @@ const DEVICES_PER_KIND = 1000;
 
 export type Kind = "meter" | "vehicle";
 
-export interface MeterReading {
-  meterId: string;
-  kwhConsumedAc: number;
-  voltage: number;
-  timestamp: string;
-}
+// The wire shapes of readings, as the load tool defines them.
+import type { MeterReading, VehicleReading } from "../tools/load/fleet.ts";
 
-export interface VehicleReading {
-  vehicleId: string;
-  soc: number;
-  kwhDeliveredDc: number;
-  batteryTemp: number;
-  timestamp: string;
-}
+export type { MeterReading, VehicleReading };
 
 // The high 16 bits of every tag are random per bench process, so two benches against the
 // same long-running instance (--url) do not replay each other's readings.

@@ -3,10 +3,10 @@
 // database of its own, cloned from a migrated template (see database.ts).
 
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
+import { findFreePort } from "../../bench/free-port.ts";
 import { createDb, createSql } from "../../src/db/client.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../src/db/embedded-postgres.ts";
 import { applyMigrations } from "../../src/db/migrate.ts";
@@ -14,17 +14,8 @@ import { applyMigrations } from "../../src/db/migrate.ts";
 export const SERVER_URL_VARIABLE = "FLEET_TEST_SERVER_URL";
 export const TEMPLATE_VARIABLE = "FLEET_TEST_TEMPLATE";
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+/** A port nobody listens on (the benchmark's helper, shared). */
+export const freePort = findFreePort;
 
 export function databaseUrl(serverUrl: string, name: string): string {
   const url = new URL(serverUrl);
