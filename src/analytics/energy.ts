@@ -16,8 +16,8 @@ export type Bucket = "window" | "hour" | "day";
 
 export interface EnergyRow {
   vehicleId: string;
-  /** Start of the bucket (epoch ms); null for the whole window. */
-  bucketMs: number | null;
+  /** Start of the bucket (epoch ms); 0 for the whole window. */
+  bucketMs: number;
   ac: number;
   dc: number;
   readings: number;
@@ -40,9 +40,10 @@ const ceilHour = (date: Date) => new Date(Math.ceil(date.getTime() / HOUR_MS) * 
 const floorHour = (date: Date) => new Date(Math.floor(date.getTime() / HOUR_MS) * HOUR_MS);
 const iso = (date: Date) => date.toISOString();
 
+// The whole window is bucket 0: a real value, so both sides can be joined on it.
 const bucketOf = (sql: Sql, bucket: Bucket, column: string) =>
   bucket === "window"
-    ? sql`null::float8`
+    ? sql`0::float8`
     : sql`(extract(epoch from date_trunc(${bucket}, ${sql(column)}, 'UTC')) * 1000)::float8`;
 
 /** Readings of the vehicle(s), as rows of (vehicle_id, at, dc, readings, temp_sum, temp_max, soc_min, soc_max). */
@@ -129,20 +130,26 @@ function meterParts(sql: Sql, window: Window) {
 /** Energy, readings, temperature and SoC per vehicle (and bucket) over the window. */
 export function energyQuery(sql: Sql, options: { vehicleId?: string; window: Window; bucket: Bucket }) {
   const { vehicleId, window, bucket } = options;
+  // Each side is summed per vehicle and bucket on its own and the two small results are
+  // then joined: for the fleet that halves the rows grouped, against one union of both.
   return sql<EnergyRow[]>`
     with spans as (${spans(sql, vehicleId, window)}),
-    parts as (
-      select vehicle_id, at, dc, 0::numeric as ac, readings, temp_sum, temp_max, soc_min, soc_max
-      from (${vehicleParts(sql, vehicleId, window)}) vehicle_side
-      union all
-      select vehicle_id, at, 0, ac, 0, null, null, null, null
-      from (${meterParts(sql, window)}) meter_side
+    vehicle_side as (
+      select vehicle_id, ${bucketOf(sql, bucket, "at")} as bucket, sum(dc) as dc, sum(readings) as readings,
+             sum(temp_sum) as temp_sum, max(temp_max) as temp_max, min(soc_min) as soc_min, max(soc_max) as soc_max
+      from (${vehicleParts(sql, vehicleId, window)}) parts
+      group by 1, 2
+    ),
+    meter_side as (
+      select vehicle_id, ${bucketOf(sql, bucket, "at")} as bucket, sum(ac) as ac
+      from (${meterParts(sql, window)}) parts
+      group by 1, 2
     )
-    select vehicle_id as "vehicleId", ${bucketOf(sql, bucket, "at")} as "bucketMs",
-           sum(ac) as ac, sum(dc) as dc, sum(readings)::int as readings, sum(temp_sum) as "tempSum",
-           max(temp_max) as "tempMax", min(soc_min) as "socMin", max(soc_max) as "socMax"
-    from parts
-    group by 1, 2
+    select coalesce(v.vehicle_id, m.vehicle_id) as "vehicleId", coalesce(v.bucket, m.bucket) as "bucketMs",
+           coalesce(m.ac, 0) as ac, coalesce(v.dc, 0) as dc, coalesce(v.readings, 0)::int as readings,
+           v.temp_sum as "tempSum", v.temp_max as "tempMax", v.soc_min as "socMin", v.soc_max as "socMax"
+    from vehicle_side v
+    full join meter_side m on m.vehicle_id = v.vehicle_id and m.bucket = v.bucket
   `;
 }
 
