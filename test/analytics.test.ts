@@ -109,6 +109,20 @@ describe("GET /v1/analytics/performance/:vehicleId", () => {
     });
   });
 
+  it("answers 200 for a vehicle seen only outside the window", async () => {
+    const vehicleId = newId();
+    await send([[vehicleId, "2026-01-05T10:00:00Z", 4, 20]], []);
+    const response = await getJson(t.app, `/v1/analytics/performance/${vehicleId}?${DAY}`);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ dataPoints: 0, totalDcDelivery: 0 });
+    const series = await getJson(
+      t.app,
+      `/v1/analytics/vehicles/${vehicleId}/series?from=2026-03-10T00:00:00Z&to=2026-03-10T02:00:00Z`,
+    );
+    expect(series.status).toBe(200);
+    expect(series.body.points).toHaveLength(2);
+  });
+
   it("answers 404 for a vehicle never seen", async () => {
     const response = await getJson(t.app, `/v1/analytics/performance/${newId()}`);
     expect(response.status).toBe(404);

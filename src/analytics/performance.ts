@@ -15,12 +15,13 @@ export async function isKnownVehicle(sql: Sql, vehicleId: string): Promise<boole
 }
 
 export async function vehiclePerformance(sql: Sql, vehicleId: string, window: Window, thresholds: QualityThresholds) {
-  const [isKnown, [energy], [links]] = await Promise.all([
-    isKnownVehicle(sql, vehicleId),
+  const [[energy], [links]] = await Promise.all([
     energyQuery(sql, { vehicleId, window, bucket: "window" }),
     linkFactsQuery(sql, { vehicleId, window }),
   ]);
-  if (!isKnown) return undefined;
+  // Readings or links in the window prove the vehicle is known; only an empty window
+  // costs the extra look-up.
+  if (!energy && !links && !(await isKnownVehicle(sql, vehicleId))) return undefined;
   const ac = kwh(energy?.ac ?? 0);
   const dc = kwh(energy?.dc ?? 0);
   const readings = energy?.readings ?? 0;

@@ -7,7 +7,7 @@ import { notFound } from "../http/errors.ts";
 import { validate } from "../http/validate.ts";
 import { deviceIdSchema } from "../telemetry/schemas.ts";
 import { fleetView } from "./fleet.ts";
-import { isKnownVehicle, vehiclePerformance } from "./performance.ts";
+import { vehiclePerformance } from "./performance.ts";
 import type { QualityThresholds } from "./quality.ts";
 import { BUCKET_MS, vehicleSeries } from "./series.ts";
 import { checkWindow, DAY_MS, HOUR_MS, resolveWindow, windowFields, windowSchema } from "./window.ts";
@@ -52,8 +52,9 @@ export function analyticsRoutes({ sql, now, thresholds }: AnalyticsDeps) {
     .get("/vehicles/:vehicleId/series", validate("param", vehicleParam), validate("query", seriesQuery), async (c) => {
       const { vehicleId } = c.req.valid("param");
       const { bucket, window } = c.req.valid("query");
-      if (!(await isKnownVehicle(sql, vehicleId))) throw notFound(`vehicle ${vehicleId} has never been seen`);
-      return c.json(await vehicleSeries(sql, vehicleId, window, bucket));
+      const series = await vehicleSeries(sql, vehicleId, window, bucket);
+      if (!series) throw notFound(`vehicle ${vehicleId} has never been seen`);
+      return c.json(series);
     })
     .get("/fleet", validate("query", fleetQuery), async (c) => {
       const { window, limit, offset } = c.req.valid("query");

@@ -3,12 +3,15 @@
 import type { Sql } from "../db/client.ts";
 import { type Bucket, energyQuery, type Window } from "./energy.ts";
 import { average, efficiency, kwh } from "./figures.ts";
+import { isKnownVehicle } from "./performance.ts";
 import { DAY_MS, HOUR_MS } from "./window.ts";
 
 export const BUCKET_MS = { hour: HOUR_MS, day: DAY_MS } as const;
 
+/** The vehicle's buckets over the window; undefined for a vehicle never seen. */
 export async function vehicleSeries(sql: Sql, vehicleId: string, window: Window, bucket: Exclude<Bucket, "window">) {
   const rows = await energyQuery(sql, { vehicleId, window, bucket });
+  if (rows.length === 0 && !(await isKnownVehicle(sql, vehicleId))) return undefined;
   const byStart = new Map(rows.map((row) => [row.bucketMs, row]));
   const points = [];
   for (let start = window.from.getTime(); start < window.to.getTime(); start += BUCKET_MS[bucket]) {

@@ -16,6 +16,9 @@ export interface DbOptions {
 
 const NUMERIC_OID = 1700;
 
+/** How this service's connections name themselves in pg_stat_activity. */
+export const APPLICATION_NAME = "fleet-telemetry";
+
 export function createSql(options: DbOptions): Sql {
   return postgres(options.url, {
     max: options.poolSize,
@@ -28,7 +31,7 @@ export function createSql(options: DbOptions): Sql {
     onnotice: () => {},
     // work_mem: the fleet view groups hundreds of thousands of rollup rows per request;
     // at PostgreSQL's default 4 MB the aggregate spills to disk.
-    connection: { application_name: "fleet-telemetry", work_mem: "32MB" },
+    connection: { application_name: APPLICATION_NAME, work_mem: "32MB" },
     types: {
       numeric: {
         to: NUMERIC_OID,

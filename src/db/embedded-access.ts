@@ -45,7 +45,7 @@ export function ensureAccount(): Account {
   return { uid: id("-u"), gid: id("-g") };
 }
 
-export function canRun(file: string, account: Account | undefined): boolean {
+function canRun(file: string, account: Account | undefined): boolean {
   return spawnSync(file, ["--version"], { ...account, stdio: "ignore" }).status === 0;
 }
 

@@ -22,7 +22,7 @@ export function fieldName(path: readonly PropertyKey[]): string {
   return name || "(body)";
 }
 
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
+function describeIssues(issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
   return issues.map((issue) => ({
     field: fieldName(issue.path),
     message: issue.code === "invalid_type" && /received undefined/.test(issue.message) ? "is required" : issue.message,

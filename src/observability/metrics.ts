@@ -2,7 +2,7 @@
 // process never share counters. Gauges that describe state outside the process (queue
 // depth, pool connections, partitions) are read when scraped, not kept up to date.
 import client from "prom-client";
-import type { Sql } from "../db/client.ts";
+import { APPLICATION_NAME, type Sql } from "../db/client.ts";
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -104,6 +104,3 @@ export function createMetrics(sources: MetricSources) {
 
   return metrics;
 }
-
-/** How this service's connections name themselves in pg_stat_activity. */
-export const APPLICATION_NAME = "fleet-telemetry";

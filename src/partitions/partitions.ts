@@ -13,7 +13,7 @@ export const PARTITIONED_TABLES = [...TELEMETRY_TABLES, ...Object.values(ROLLUP_
 export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
 
 /** First day of the UTC month holding `date`, as YYYY-MM-01. */
-export function monthOf(date: Date): string {
+function monthOf(date: Date): string {
   const month = String(date.getUTCMonth() + 1).padStart(2, "0");
   return `${date.getUTCFullYear()}-${month}-01`;
 }

@@ -15,7 +15,7 @@ export const deviceIdSchema = z
   .transform((id) => id.toLowerCase());
 
 /** A JSON number that fits numeric(precision, scale) within [min, max] without rounding. */
-export function decimalSchema(min: number, max: number, scale: number) {
+function decimalSchema(min: number, max: number, scale: number) {
   const factor = 10 ** scale;
   return z
     .number({ error: typeError("must be a number") })
@@ -32,7 +32,7 @@ export function decimalSchema(min: number, max: number, scale: number) {
 const kwh = decimalSchema(0, 9_999_999.999, 3);
 
 /** Timestamps before this are a device clock that was never set, not data. */
-export const EARLIEST_TIMESTAMP = new Date("2000-01-01T00:00:00Z");
+const EARLIEST_TIMESTAMP = new Date("2000-01-01T00:00:00Z");
 
 export interface Clock {
   now: () => Date;
@@ -43,7 +43,7 @@ export interface Clock {
 
 // Stored to the millisecond: a device's replay of the same instant must map to the same
 // key, whatever precision its clock prints.
-export function timestampSchema(clock: Clock) {
+function timestampSchema(clock: Clock) {
   return z.iso
     .datetime({
       offset: true,

@@ -36,7 +36,7 @@ interface StoredKey {
 const keysOf = (rows: readonly Row[]) =>
   new Set(rows.map((row) => readingKey((row as StoredKey).device_id, (row as StoredKey).at_ms)));
 
-export const meterArrays = (sql: Sql, readings: MeterReading[]): MeterSource => sql`
+const meterArrays = (sql: Sql, readings: MeterReading[]): MeterSource => sql`
   select *
   from unnest(
     ${arrayLiteral(readings.map((r) => r.meterId))}::uuid[],
@@ -46,7 +46,7 @@ export const meterArrays = (sql: Sql, readings: MeterReading[]): MeterSource => 
   ) as reading(meter_id, kwh_consumed_ac, voltage, recorded_at)
 `;
 
-export const vehicleArrays = (sql: Sql, readings: VehicleReading[]): VehicleSource => sql`
+const vehicleArrays = (sql: Sql, readings: VehicleReading[]): VehicleSource => sql`
   select *
   from unnest(
     ${arrayLiteral(readings.map((r) => r.vehicleId))}::uuid[],
