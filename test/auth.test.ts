@@ -77,7 +77,9 @@ describe("API keys", () => {
       createdAt: expect.any(String),
       revokedAt: null,
     });
-    const secret = created.key.split("_")[2] as string;
+    // fk_<16 hex>_<secret>: the secret itself may contain "_".
+    const secret = created.key.slice(`fk_${created.id}_`.length);
+    expect(secret).toHaveLength(43);
     const [row] = await t.database.sql`select secret_hash from api_keys where id = ${created.id}`;
     expect(row?.secret_hash).toHaveLength(64);
     expect(JSON.stringify(row)).not.toContain(secret);
