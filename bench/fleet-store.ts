@@ -14,13 +14,16 @@
 //   report, so one vehicle's readings are spread over the table the way real ingest
 //   spreads them, not clustered together.
 // - Each statement inserts a few hours of raw readings and, in the same statement, adds
-//   those very rows to the hourly rollups (`with stored as (insert ... returning ...)`,
-//   `on conflict` adding to an hour another statement began), as the service's write path does; hot tables hold each device's newest row,
-//   read back from the raw rows; links are vehicle i <-> meter i over all time.
+//   those very rows to the hourly and daily rollups (`with stored as (insert ... returning
+//   ...)`, `on conflict` adding to an hour or day another statement began), with the
+//   service's own rollup CTEs; hot tables hold each device's newest row, read back from the
+//   raw rows; links are vehicle i <-> meter i over all time.
 // - The generating sessions run with synchronous_commit off: their commits may lag the WAL
 //   flush by a fraction of a second. That setting is per session and leaves the service's
 //   own commits, which the scenarios measure, exactly as durable as ever.
 import postgres from "postgres";
+import { PARTITIONED_TABLES } from "../src/partitions/partitions.ts";
+import { METER_ROLLUPS, VEHICLE_ROLLUPS } from "../src/telemetry/rollups.ts";
 import { describeDevices } from "../tools/load/fleet.ts";
 
 export const FLEET_SEED = "bench";
@@ -90,24 +93,17 @@ function readingsSelect(kind: Kind, startMs: number, endMs: number, from: number
     ) r`;
 }
 
-// The same raw-plus-rollup write as src/telemetry/store.ts, kept apart on purpose: rows go
-// in time-major (as a live fleet's arrive) and without the hot-store upsert, where the
-// service sorts each write by device. Change the rollup columns in both places.
-const INSERT_WITH_ROLLUP: Record<Kind, (select: string) => string> = {
+// Raw rows and their rollups in one statement, with the very rollup CTEs the service uses
+// (src/telemetry/rollups.ts): rows go in time-major (as a live fleet's arrive) and without
+// the hot-store upsert, which is filled once at the end.
+const INSERT_WITH_ROLLUPS: Record<Kind, (select: string) => string> = {
   meter: (select) => `
     with stored as (
       insert into meter_telemetry (meter_id, kwh_consumed_ac, voltage, recorded_at)
       ${select}
       returning meter_id, kwh_consumed_ac, recorded_at
     ),
-    rollup as (
-      insert into meter_hourly (meter_id, hour, kwh_consumed_ac, readings)
-      select meter_id, date_trunc('hour', recorded_at, 'UTC'), sum(kwh_consumed_ac), count(*)
-      from stored group by 1, 2
-      on conflict (meter_id, hour) do update set
-        kwh_consumed_ac = meter_hourly.kwh_consumed_ac + excluded.kwh_consumed_ac,
-        readings = meter_hourly.readings + excluded.readings
-    )
+    ${METER_ROLLUPS}
     select count(*)::float8 as raw from stored`,
   vehicle: (select) => `
     with stored as (
@@ -115,21 +111,7 @@ const INSERT_WITH_ROLLUP: Record<Kind, (select: string) => string> = {
       ${select}
       returning vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at
     ),
-    rollup as (
-      insert into vehicle_hourly (vehicle_id, hour, kwh_delivered_dc, readings, battery_temp_sum,
-                                  battery_temp_min, battery_temp_max, soc_min, soc_max)
-      select vehicle_id, date_trunc('hour', recorded_at, 'UTC'), sum(kwh_delivered_dc), count(*),
-             sum(battery_temp), min(battery_temp), max(battery_temp), min(soc), max(soc)
-      from stored group by 1, 2
-      on conflict (vehicle_id, hour) do update set
-        kwh_delivered_dc = vehicle_hourly.kwh_delivered_dc + excluded.kwh_delivered_dc,
-        readings = vehicle_hourly.readings + excluded.readings,
-        battery_temp_sum = vehicle_hourly.battery_temp_sum + excluded.battery_temp_sum,
-        battery_temp_min = least(vehicle_hourly.battery_temp_min, excluded.battery_temp_min),
-        battery_temp_max = greatest(vehicle_hourly.battery_temp_max, excluded.battery_temp_max),
-        soc_min = least(vehicle_hourly.soc_min, excluded.soc_min),
-        soc_max = greatest(vehicle_hourly.soc_max, excluded.soc_max)
-    )
+    ${VEHICLE_ROLLUPS}
     select count(*)::float8 as raw from stored`,
 };
 
@@ -195,7 +177,7 @@ export async function generateFleetStore(
   try {
     const sql = sessions.meter;
     for (const month of monthsOf(historyStartMs, endMs)) {
-      for (const table of ["meter_telemetry", "vehicle_telemetry", "meter_hourly", "vehicle_hourly"]) {
+      for (const table of PARTITIONED_TABLES) {
         await sql`select create_telemetry_partition(${table}, ${month}::date)`;
       }
     }
@@ -220,7 +202,7 @@ export async function generateFleetStore(
       const session = sessions[kind];
       for (const [index, chunk] of chunks.entries()) {
         const select = readingsSelect(kind, chunk.startMs, chunk.endMs, chunk.from, chunk.to);
-        const [counts] = await session.unsafe<{ raw: number }[]>(INSERT_WITH_ROLLUP[kind](select));
+        const [counts] = await session.unsafe<{ raw: number }[]>(INSERT_WITH_ROLLUPS[kind](select));
         rows[`${kind}_telemetry`] += counts?.raw ?? 0;
         if (kind === "vehicle" && (index % 5 === 4 || index === chunks.length - 1)) {
           const done = rows.vehicle_telemetry + rows.meter_telemetry;
@@ -244,8 +226,10 @@ export async function generateFleetStore(
 
     const vacuumStarted = performance.now();
     await Promise.all([
-      sessions.meter.unsafe("vacuum analyze meter_telemetry, meter_hourly, meter_state, vehicle_meter_mapping"),
-      sessions.vehicle.unsafe("vacuum analyze vehicle_telemetry, vehicle_hourly, vehicle_state"),
+      sessions.meter.unsafe(
+        "vacuum analyze meter_telemetry, meter_hourly, meter_daily, meter_state, vehicle_meter_mapping",
+      ),
+      sessions.vehicle.unsafe("vacuum analyze vehicle_telemetry, vehicle_hourly, vehicle_daily, vehicle_state"),
     ]);
     const vacuumSeconds = (performance.now() - vacuumStarted) / 1000;
     const [size] = await sql<{ bytes: number }[]>`select pg_database_size(current_database())::float8 as bytes`;

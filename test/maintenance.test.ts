@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 const NOW = new Date("2026-11-27T10:00:00Z");
-// Raw partitions only: each has an hourly twin, created and dropped with it (checked below).
+// Raw partitions only: each has hourly and daily twins, created and dropped with it (checked below).
 const names = async (partitions: Partitions) =>
   (await partitions.list()).filter((p) => p.table.endsWith("_telemetry")).map((p) => p.name);
 const rawOnly = (dropped: string[]) => dropped.filter((name) => name.includes("_telemetry_"));
@@ -66,6 +66,7 @@ describe("partition maintenance", () => {
       retentionMonths: 3,
     });
     expect(result.dropped.filter((name) => name.includes("_hourly_")).length).toBe(12);
+    expect(result.dropped.filter((name) => name.includes("_daily_")).length).toBe(12);
     expect(rawOnly(result.dropped).sort()).toEqual(
       [
         "meter_telemetry_y2024m01",

@@ -15,10 +15,12 @@ describe("monthly partitions", () => {
     const partitions = new Partitions(database.sql);
     await partitions.createAhead(new Date("2026-11-30T23:00:00Z"), 2);
     const listed = await partitions.list();
-    // Each raw partition has its hourly rollup's twin, created together.
-    expect(
-      listed.filter((p) => p.table.endsWith("_hourly")).map((p) => p.name.replace("_hourly", "_telemetry")),
-    ).toEqual(listed.filter((p) => p.table.endsWith("_telemetry")).map((p) => p.name));
+    // Each raw partition has its hourly and daily rollups' twins, created together.
+    for (const rollup of ["_hourly", "_daily"]) {
+      expect(listed.filter((p) => p.table.endsWith(rollup)).map((p) => p.name.replace(rollup, "_telemetry"))).toEqual(
+        listed.filter((p) => p.table.endsWith("_telemetry")).map((p) => p.name),
+      );
+    }
     expect(listed.filter((p) => p.table.endsWith("_telemetry")).map((p) => p.name)).toEqual([
       "meter_telemetry_y2026m11",
       "meter_telemetry_y2026m12",

@@ -3,6 +3,7 @@
 // depth, pool connections, partitions) are read when scraped, not kept up to date.
 import client from "prom-client";
 import { APPLICATION_NAME, type Sql } from "../db/client.ts";
+import { PARTITIONED_TABLES } from "../partitions/partitions.ts";
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -95,7 +96,7 @@ export function createMetrics(sources: MetricSources) {
       const rows = await sources.sql<{ table: string; count: number }[]>`
         select parent.relname as table, count(*)::int as count
         from pg_inherits join pg_class parent on parent.oid = pg_inherits.inhparent
-        where parent.relname in ('meter_telemetry', 'vehicle_telemetry', 'meter_hourly', 'vehicle_hourly')
+        where parent.relname in ${sources.sql(PARTITIONED_TABLES)}
         group by 1
       `.catch(() => []);
       for (const row of rows) this.set({ table: row.table }, row.count);

@@ -7,9 +7,12 @@ import type { Sql } from "../db/client.ts";
 export const TELEMETRY_TABLES = ["meter_telemetry", "vehicle_telemetry"] as const;
 export type TelemetryTable = (typeof TELEMETRY_TABLES)[number];
 
-/** Each raw table's hourly rollup: partitioned alike, created and dropped together. */
-export const ROLLUP_OF = { meter_telemetry: "meter_hourly", vehicle_telemetry: "vehicle_hourly" } as const;
-export const PARTITIONED_TABLES = [...TELEMETRY_TABLES, ...Object.values(ROLLUP_OF)] as const;
+/** Each raw table's hourly and daily rollups: partitioned alike, created and dropped together. */
+export const ROLLUPS_OF = {
+  meter_telemetry: ["meter_hourly", "meter_daily"],
+  vehicle_telemetry: ["vehicle_hourly", "vehicle_daily"],
+} as const;
+export const PARTITIONED_TABLES = [...TELEMETRY_TABLES, ...Object.values(ROLLUPS_OF).flat()] as const;
 export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
 
 /** First day of the UTC month holding `date`, as YYYY-MM-01. */
@@ -39,7 +42,7 @@ export class Partitions {
 
   constructor(private readonly sql: Sql) {}
 
-  /** Makes sure `table` and its rollup have a partition for the month of every date given. */
+  /** Makes sure `table` and its rollups have a partition for the month of every date given. */
   async ensure(table: TelemetryTable, dates: Iterable<Date>): Promise<void> {
     const missing = new Set<string>();
     for (const date of dates) {
@@ -49,7 +52,8 @@ export class Partitions {
     for (const month of missing) {
       await this.sql`
         select create_telemetry_partition(${table}, ${month}::date),
-               create_telemetry_partition(${ROLLUP_OF[table]}, ${month}::date)
+               create_telemetry_partition(${ROLLUPS_OF[table][0]}, ${month}::date),
+               create_telemetry_partition(${ROLLUPS_OF[table][1]}, ${month}::date)
       `;
       this.known.add(`${table}:${month}`);
     }

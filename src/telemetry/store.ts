@@ -1,7 +1,6 @@
 // The dual write: every reading goes to the cold store (history), into its device's hourly
-// rollup, and, when it is the newest for its device, to the hot store, in one statement
-// per device kind. Where the
-// rows come from is a fragment (`source`): arrays unnested server-side for JSON bodies
+// and daily rollups (src/telemetry/rollups.ts), and, when it is the newest for its device,
+// to the hot store, in one statement per device kind. Where the rows come from is a fragment (`source`): arrays unnested server-side for JSON bodies
 // and queued singles, or a staging table filled by COPY for streamed NDJSON uploads.
 // - Replays: the unique (device, recorded_at) index drops them (ON CONFLICT DO NOTHING),
 //   and only rows that really went in reach the hot store or the answer. A source yields
@@ -10,6 +9,7 @@
 // - Deadlocks: rows are inserted in device order, so concurrent writers lock in one order.
 import type { PendingQuery, Row } from "postgres";
 import type { Sql } from "../db/client.ts";
+import { METER_ROLLUPS, VEHICLE_ROLLUPS } from "./rollups.ts";
 import type { MeterReading, VehicleReading } from "./schemas.ts";
 
 /** A query yielding (meter_id, kwh_consumed_ac, voltage, recorded_at) rows. */
@@ -81,16 +81,7 @@ function meterDualWrite(sql: Sql, source: MeterSource, answer: PendingQuery<Row[
         last_updated = excluded.last_updated
       where meter_state.last_updated < excluded.last_updated
     ),
-    rollup as (
-      insert into meter_hourly (meter_id, hour, kwh_consumed_ac, readings)
-      select meter_id, date_trunc('hour', recorded_at, 'UTC'), sum(kwh_consumed_ac), count(*)
-      from stored
-      group by 1, 2
-      order by 1, 2
-      on conflict (meter_id, hour) do update set
-        kwh_consumed_ac = meter_hourly.kwh_consumed_ac + excluded.kwh_consumed_ac,
-        readings = meter_hourly.readings + excluded.readings
-    )
+    ${sql.unsafe(METER_ROLLUPS)}
     ${answer}
   `;
 }
@@ -120,23 +111,7 @@ function vehicleDualWrite(sql: Sql, source: VehicleSource, answer: PendingQuery<
         last_updated = excluded.last_updated
       where vehicle_state.last_updated < excluded.last_updated
     ),
-    rollup as (
-      insert into vehicle_hourly (vehicle_id, hour, kwh_delivered_dc, readings, battery_temp_sum,
-                                  battery_temp_min, battery_temp_max, soc_min, soc_max)
-      select vehicle_id, date_trunc('hour', recorded_at, 'UTC'), sum(kwh_delivered_dc), count(*),
-             sum(battery_temp), min(battery_temp), max(battery_temp), min(soc), max(soc)
-      from stored
-      group by 1, 2
-      order by 1, 2
-      on conflict (vehicle_id, hour) do update set
-        kwh_delivered_dc = vehicle_hourly.kwh_delivered_dc + excluded.kwh_delivered_dc,
-        readings = vehicle_hourly.readings + excluded.readings,
-        battery_temp_sum = vehicle_hourly.battery_temp_sum + excluded.battery_temp_sum,
-        battery_temp_min = least(vehicle_hourly.battery_temp_min, excluded.battery_temp_min),
-        battery_temp_max = greatest(vehicle_hourly.battery_temp_max, excluded.battery_temp_max),
-        soc_min = least(vehicle_hourly.soc_min, excluded.soc_min),
-        soc_max = greatest(vehicle_hourly.soc_max, excluded.soc_max)
-    )
+    ${sql.unsafe(VEHICLE_ROLLUPS)}
     ${answer}
   `;
 }
