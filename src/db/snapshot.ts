@@ -38,10 +38,10 @@ class Gate {
 const gates = new WeakMap<Sql, Map<number, Gate>>();
 
 function gateFor(sql: Sql, width: number, poolSize: number): Gate {
-  let byWidth = gates.get(sql);
-  if (!byWidth) gates.set(sql, (byWidth = new Map()));
-  let gate = byWidth.get(width);
-  if (!gate) byWidth.set(width, (gate = new Gate(Math.max(1, Math.floor(poolSize / width)))));
+  const byWidth = gates.get(sql) ?? new Map<number, Gate>();
+  gates.set(sql, byWidth);
+  const gate = byWidth.get(width) ?? new Gate(Math.max(1, Math.floor(poolSize / width)));
+  byWidth.set(width, gate);
   return gate;
 }
 
