@@ -29,9 +29,11 @@ export function createSql(options: DbOptions): Sql {
     // 20 s and is shared by the pool, leaving requests waiting long after recovery.
     backoff: () => 0.25,
     onnotice: () => {},
-    // work_mem: the fleet view groups hundreds of thousands of rollup rows per request;
-    // at PostgreSQL's default 4 MB the aggregate spills to disk.
-    connection: { application_name: APPLICATION_NAME, work_mem: "32MB" },
+    // work_mem: analytics group rollup rows per vehicle; at PostgreSQL's default 4 MB a
+    // long fleet window's aggregate spills to disk. jit off: the queries here last
+    // milliseconds, and a server built with JIT (Debian's is) would spend about 100 ms
+    // compiling the fleet view's plan, whose estimated cost is above jit_above_cost.
+    connection: { application_name: APPLICATION_NAME, work_mem: "32MB", jit: "off" },
     types: {
       numeric: {
         to: NUMERIC_OID,
