@@ -28,7 +28,7 @@ async function runBench(): Promise<number> {
   const options = parseOptions(Bun.argv.slice(2));
   const loadAverage = readLoadAverage(); // before the service's start-up adds its own
   const code = describeCode(REPO_ROOT); // what the service is started from: the work tree now
-  const service = options.url ? undefined : await startService(log);
+  const service = options.url ? undefined : await startService(log, options.postgresUrl);
   stopServiceOnInterrupt(service);
   try {
     const url = options.url ?? (service as RunningService).url;

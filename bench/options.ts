@@ -14,6 +14,8 @@ export interface BenchOptions {
   url?: string;
   /** With --url: the database to count rows in for the correctness check. */
   databaseUrl?: string;
+  /** Start the service on a fresh database of this PostgreSQL server instead of the embedded one. */
+  postgresUrl?: string;
   /** Load generator for the closed-loop single-reading scenarios. */
   generator: GeneratorChoice;
   /** Where the Markdown report is written as well. */
@@ -42,6 +44,9 @@ export const USAGE = `usage: bun run bench [-- flags]
   --warmup S         seconds of warm-up per scenario (default 3)
   --url URL          bench a running instance (no start/stop, no RSS)
   --database-url URL with --url: database for the rows-stored check
+  --postgres URL     start the service on a fresh database of this PostgreSQL server (any
+                     database of it in the URL; dropped at the end) instead of the
+                     embedded one
   --generator G      auto | wrk | bun (default auto: wrk, installed if possible)
   --out FILE         also write the report here (default bench/results/latest.md)
   --api-key KEY      bearer key for the requests (default: $API_MASTER_KEY, if set)
@@ -88,6 +93,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     else if (flag === "--warmup") options.warmupSeconds = readPositive(flag, readValue(), true);
     else if (flag === "--url") options.url = readValue().replace(/\/+$/, "");
     else if (flag === "--database-url") options.databaseUrl = readValue();
+    else if (flag === "--postgres") options.postgresUrl = readValue();
     else if (flag === "--generator") options.generator = readGenerator(readValue());
     else if (flag === "--out") options.resultsPath = readValue();
     else if (flag === "--api-key") options.apiKey = readValue();

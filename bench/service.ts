@@ -1,11 +1,13 @@
 // Starts the service the way an operator would (`bun src/index.ts`, configured only by
-// environment variables) on a fresh embedded PostgreSQL in a temporary directory, and
-// stops it the way an operator would (SIGTERM, then wait). Its stdout and stderr go to
+// environment variables) on a fresh embedded PostgreSQL in a temporary directory, or on a
+// fresh database of a PostgreSQL server the operator names (`--postgres`), and stops it
+// the way an operator would (SIGTERM, then wait), dropping that database. Its stdout and stderr go to
 // files in that directory, so a failure under load can be shown with the service's logs.
 import { closeSync, openSync } from "node:fs";
 import { chmod, lstat, mkdtemp, readFile, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import postgres from "postgres";
 import { findFreePort } from "./free-port.ts";
 
 const READY_TIMEOUT_MS = 90_000;
@@ -15,7 +17,7 @@ export const REPO_ROOT = resolve(import.meta.dir, "..");
 export interface RunningService {
   url: string;
   pid: number;
-  /** postgres:// URL of the embedded database, for the rows-stored check. */
+  /** postgres:// URL of the service's database, for the rows-stored check. */
   databaseUrl: string;
   dataDir: string;
   hasExited: () => boolean;
@@ -24,7 +26,11 @@ export interface RunningService {
   stop: () => Promise<void>;
 }
 
-export async function startService(log: (line: string) => void): Promise<RunningService> {
+/**
+ * `serverUrl`: a PostgreSQL server (any database of it) on which to create a fresh
+ * database for the run instead of starting the embedded one.
+ */
+export async function startService(log: (line: string) => void, serverUrl?: string): Promise<RunningService> {
   const dataDir = await mkdtemp(join(tmpdir(), "fleet-bench-"));
   // As root the embedded PostgreSQL runs as the `postgres` account, which must be able to
   // enter this directory (mkdtemp makes it 0700); otherwise the cluster would be moved to
@@ -39,14 +45,16 @@ export async function startService(log: (line: string) => void): Promise<Running
   const stderrFd = openSync(stderrPath, "w");
 
   // Pass the operator's settings through (DATABASE_POOL_SIZE, ...), except a DATABASE_URL:
-  // the bench measures the service on its own embedded database.
+  // the bench measures the service on a database of its own.
   const { DATABASE_URL: _ignored, ...inherited } = process.env;
+  const server = serverUrl ? await createScratchDatabase(serverUrl) : undefined;
   const env = {
     ...inherited,
     DATA_DIR: dataDir,
     EMBEDDED_PG_PORT: String(pgPort),
     PORT: String(port),
     LOG_LEVEL: "warn",
+    ...(server ? { DATABASE_URL: server.url } : {}),
   };
   const child = Bun.spawn([process.execPath, "src/index.ts"], {
     cwd: REPO_ROOT,
@@ -84,13 +92,16 @@ export async function startService(log: (line: string) => void): Promise<Running
       clearTimeout(timer);
     }
     await removeDataDir(dataDir);
+    await server?.drop();
   };
 
-  log(`starting the service: PORT=${port} EMBEDDED_PG_PORT=${pgPort} DATA_DIR=${dataDir}`);
+  log(
+    `starting the service: PORT=${port} ${server ? `DATABASE_URL=${server.name} on the given server` : `EMBEDDED_PG_PORT=${pgPort}`} DATA_DIR=${dataDir}`,
+  );
   try {
     await waitUntilReady(url, () => hasExited);
-    const password = (await readFile(join(dataDir, "postgres", "fleet-password"), "utf8")).trim();
-    const databaseUrl = `postgres://fleet:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/fleet`;
+    const password = server ? "" : (await readFile(join(dataDir, "postgres", "fleet-password"), "utf8")).trim();
+    const databaseUrl = server?.url ?? `postgres://fleet:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/fleet`;
     return { url, pid: child.pid, databaseUrl, dataDir, hasExited: () => hasExited, readLogTail, stop };
   } catch (error) {
     console.error(await readLogTail());
@@ -122,4 +133,29 @@ async function removeDataDir(dataDir: string): Promise<void> {
   );
   if (isLink) await rm(await realpath(cluster), { recursive: true, force: true });
   await rm(dataDir, { recursive: true, force: true });
+}
+
+/** A new, empty database on the server, named for this run, and how to drop it. */
+async function createScratchDatabase(serverUrl: string) {
+  const name = `fleet_bench_${process.pid}_${Date.now().toString(36)}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: async () => {
+      const sql = postgres(serverUrl, { max: 1, onnotice: () => {} });
+      try {
+        await sql.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await sql.end({ timeout: 5 });
+      }
+    },
+  };
 }
