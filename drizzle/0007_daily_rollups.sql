@@ -8,6 +8,8 @@ create table meter_daily (
   day timestamptz not null,
   ac_wh_before int8[] not null,
   readings_before int4[] not null,
+  -- The transaction that last wrote the row: what the fleet cache reads again (src/analytics/fleet-cache.ts).
+  changed_xid xid8 not null default pg_current_xact_id(),
   primary key (meter_id, day)
 ) partition by range (day);
 --> statement-breakpoint
@@ -18,6 +20,7 @@ create table vehicle_daily (
   readings_before int4[] not null,
   temp_max_before int4[] not null,
   temp_max_from int4[] not null,
+  changed_xid xid8 not null default pg_current_xact_id(),
   primary key (vehicle_id, day)
 ) partition by range (day);
 --> statement-breakpoint
@@ -99,3 +102,18 @@ from (
   group by 1, 2, 3
 ) before
 group by 1, 2;
+--> statement-breakpoint
+-- Links too record the transaction that last wrote them, whoever writes them.
+alter table vehicle_meter_mapping add column changed_xid xid8 not null default pg_current_xact_id();
+--> statement-breakpoint
+create function mark_mapping_changed() returns trigger
+language plpgsql
+as $$
+begin
+  new.changed_xid := pg_current_xact_id();
+  return new;
+end;
+$$;
+--> statement-breakpoint
+create trigger vehicle_meter_mapping_changed before update on vehicle_meter_mapping
+for each row execute function mark_mapping_changed();

@@ -3,6 +3,8 @@
 // rows to the last decimal.
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
+import { linkFactsQuery } from "../src/analytics/energy.ts";
+import { fleetEnergy } from "../src/analytics/fleet.ts";
 import { useTestApp } from "./support/database.ts";
 import { getJson, newId, postJson } from "./support/http.ts";
 
@@ -43,6 +45,46 @@ async function rawFigures(vehicleId: string, from: string, to: string) {
   };
 }
 
+/** Every vehicle's figures over a window, straight from the raw rows and the links. */
+async function rawFleet(from: string, to: string) {
+  const rows = await t.database.sql`
+    with dc as (
+      select vehicle_id, sum(kwh_delivered_dc) as dc, count(*)::int as readings, max(battery_temp) as temp_max
+      from vehicle_telemetry
+      where recorded_at >= ${from}::timestamptz and recorded_at < ${to}::timestamptz
+      group by 1
+    ),
+    ac as (
+      select m.vehicle_id, sum(r.kwh_consumed_ac) as ac
+      from vehicle_meter_mapping m
+      join meter_telemetry r on r.meter_id = m.meter_id
+       and r.recorded_at >= greatest(m.linked_at, ${from}::timestamptz)
+       and r.recorded_at < least(m.unlinked_at, ${to}::timestamptz)
+      group by 1
+    )
+    select coalesce(dc.vehicle_id, ac.vehicle_id) as "vehicleId", coalesce(ac.ac, 0) as ac, coalesce(dc.dc, 0) as dc,
+           coalesce(dc.readings, 0) as readings, dc.temp_max as "tempMax"
+    from dc full join ac on ac.vehicle_id = dc.vehicle_id
+  `;
+  return byVehicle(rows as unknown as FleetRow[]);
+}
+
+interface FleetRow {
+  vehicleId: string;
+  ac: number;
+  dc: number;
+  readings: number;
+  tempMax: number | null;
+}
+
+const byVehicle = (rows: FleetRow[]) =>
+  Object.fromEntries(
+    rows.map((row) => [
+      row.vehicleId,
+      { ac: Number(row.ac), dc: Number(row.dc), readings: row.readings, tempMax: row.tempMax },
+    ]),
+  );
+
 const readingArb = fc.record({
   minute: fc.nat(SPAN_MINUTES - 1),
   second: fc.nat(59),
@@ -58,12 +100,20 @@ describe("rollups agree with raw rows", () => {
         fc.array(readingArb, { minLength: 1, maxLength: 60 }),
         fc.nat(SPAN_MINUTES - 1),
         fc.array(fc.tuple(fc.nat(SPAN_MINUTES * 60), fc.nat(SPAN_MINUTES * 60)), { minLength: 3, maxLength: 3 }),
+        // Fleet windows of whole hours, from a day before the readings to a day after: inside
+        // one day, from or to a midnight, across several days.
+        fc.array(fc.tuple(fc.integer({ min: -24, max: 96 }), fc.integer({ min: -24, max: 96 })), {
+          minLength: 3,
+          maxLength: 3,
+        }),
         // Short windows around a meter reading: inside one hour, or across one boundary.
         fc.array(fc.tuple(fc.nat(59), fc.integer({ min: 1, max: 3600 }), fc.integer({ min: 1, max: 3600 })), {
           minLength: 3,
           maxLength: 3,
         }),
-        async (vehicleReadings, meterReadings, moveMinute, windows, shortWindows) => {
+        // A link kept from before links had intervals: meter B also feeds vehicle 1, all along.
+        fc.boolean(),
+        async (vehicleReadings, meterReadings, moveMinute, windows, fleetWindows, shortWindows, isShared) => {
           const [v1, v2, meterA, meterB] = [newId(), newId(), newId(), newId()];
           const vehicles = vehicleReadings.map((r, i) => ({
             vehicleId: i % 2 ? v1 : v2,
@@ -92,6 +142,9 @@ describe("rollups agree with raw rows", () => {
             linkedAt: at(moveMinute, 17),
           });
           expect(moved.status).toBe(201);
+          if (isShared) {
+            await t.database.sql`insert into vehicle_meter_mapping (vehicle_id, meter_id) values (${v1}, ${meterB})`;
+          }
           if (meters.length > half) await postJson(t.app, "/v1/telemetry/batch", { meters: meters.slice(half) });
           await postJson(t.app, "/v1/telemetry/batch", { vehicles, meters });
 
@@ -125,6 +178,23 @@ describe("rollups agree with raw rows", () => {
                 maxBatteryTemp: expected.max_temp,
                 efficiencyRatio: expected.ratio,
               });
+            }
+          }
+          // The fleet, every vehicle stored so far, over whole hours: midnight to midnight, from
+          // and to a midnight, inside a day, and the random ones.
+          const hourWindows: [number, number][] = [[0, 24], [9, 33], [24, 30], [30, 40], [5, 72], ...fleetWindows];
+          for (const [a, b] of hourWindows) {
+            if (a === b) continue;
+            const from = new Date(START + Math.min(a, b) * 3_600_000);
+            const to = new Date(START + Math.max(a, b) * 3_600_000);
+            const fleet = await fleetEnergy(t.database.sql, { from, to });
+            expect(byVehicle(fleet)).toEqual(await rawFleet(from.toISOString(), to.toISOString()));
+            // Link facts as the single-vehicle query counts them.
+            const links = await linkFactsQuery(t.database.sql, { window: { from, to } });
+            const linksOf = new Map(links.map((facts) => [facts.vehicleId, facts]));
+            for (const vehicle of fleet) {
+              const facts = linksOf.get(vehicle.vehicleId);
+              expect([vehicle.meters, vehicle.sharedMeters]).toEqual([facts?.meters ?? 0, facts?.sharedMeters ?? 0]);
             }
           }
           // Hourly series over the first day, bucket by bucket.

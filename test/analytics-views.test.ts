@@ -129,6 +129,17 @@ describe("data-quality flags", () => {
     expect(await codes(impossible)).toEqual(["efficiency_above_one", "low_coverage", "battery_overheat"]);
     expect(await codes(unmetered)).toEqual(["dc_without_meter", "low_coverage"]);
     expect(await codes(shared1)).toEqual(["meter_shared", "low_coverage"]);
+    // The fleet view flags the same, over an hour (hourly rollups) and over the day (daily ones).
+    for (const fleetWindow of [window, "from=2026-03-10T00:00:00Z&to=2026-03-11T00:00:00Z"]) {
+      const fleet = (await getJson(t.app, `/v1/analytics/fleet?${fleetWindow}&limit=500`)).body;
+      const flagged = (vehicleId: string) =>
+        fleet.needsAttention.vehicles
+          .find((v: { vehicleId: string }) => v.vehicleId === vehicleId)
+          ?.quality.map((f: { code: string }) => f.code);
+      expect(flagged(impossible)).toContain("efficiency_above_one");
+      expect(flagged(unmetered)).toContain("dc_without_meter");
+      expect(flagged(shared1)).toContain("meter_shared");
+    }
   });
 });
 
@@ -204,7 +215,13 @@ describe("links that remember time", () => {
 describe("GET /v1/analytics/fleet", () => {
   it("totals the fleet over whole hours, ranks vehicles and lists those needing attention", async () => {
     const sql = t.database.sql;
-    await sql`truncate vehicle_telemetry, meter_telemetry, vehicle_hourly, meter_hourly, vehicle_state, meter_state, vehicle_meter_mapping`;
+    const day = "/v1/analytics/fleet?from=2026-03-15T00:00:00Z&to=2026-03-16T00:00:00Z";
+    await send({ vehicles: [vehicle(newId(), "2026-03-15T08:10:00Z", 1)] });
+    expect((await getJson(t.app, day)).body.totals.vehicles).toBeGreaterThan(0);
+    await sql`
+      truncate vehicle_telemetry, meter_telemetry, vehicle_hourly, meter_hourly, vehicle_daily, meter_daily,
+               vehicle_state, meter_state, vehicle_meter_mapping
+    `;
     const ids = Array.from({ length: 4 }, () => ({ vehicleId: newId(), meterId: newId() }));
     for (const pair of ids) await postJson(t.app, "/v1/mappings", pair);
     // Efficiencies 0.8, 0.9, 0.95 and an impossible 1.1.
@@ -245,6 +262,8 @@ describe("GET /v1/analytics/fleet", () => {
       "/v1/analytics/fleet?from=2026-03-15T08:00:00Z&to=2026-03-15T09:00:00Z&limit=2&offset=2",
     );
     expect(next.body.needsAttention.vehicles).toHaveLength(2);
+    // The whole day, from the daily rollups: the same totals, nothing kept from before the truncation.
+    expect((await getJson(t.app, day)).body.totals).toEqual({ ...body.totals, expectedPointsPerVehicle: 1440 });
     expect((await getJson(t.app, "/v1/analytics/fleet?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z")).status).toBe(
       400,
     );

@@ -74,12 +74,10 @@ function vehicleParts(sql: Sql, vehicleId: string | undefined, window: Window): 
   return parts.reduce((all, part) => sql`${all} union all ${part}`);
 }
 
-/** The links of the vehicle(s) clipped to the window: (vehicle_id, meter_id, f, t, hs, he). */
-function spans(sql: Sql, vehicleId: string | undefined, window: Window) {
+/** The links of the vehicle(s) clipped to the window: (vehicle_id, meter_id, f, t). */
+function clippedLinks(sql: Sql, vehicleId: string | undefined, window: Window) {
   return sql`
-    select vehicle_id, meter_id, f, t,
-           date_trunc('hour', f, 'UTC') + case when date_trunc('hour', f, 'UTC') = f then interval '0' else interval '1 hour' end as hs,
-           date_trunc('hour', t, 'UTC') as he
+    select vehicle_id, meter_id, f, t
     from (
       select vehicle_id, meter_id,
              greatest(linked_at, ${iso(window.from)}::timestamptz) as f,
@@ -92,8 +90,22 @@ function spans(sql: Sql, vehicleId: string | undefined, window: Window) {
   `;
 }
 
+/** Clipped links with the whole hours they cover, [hs, he): (vehicle_id, meter_id, f, t, hs, he). */
+function withHours(sql: Sql, links: PendingQuery<Row[]>) {
+  return sql`
+    select vehicle_id, meter_id, f, t,
+           date_trunc('hour', f, 'UTC') + case when date_trunc('hour', f, 'UTC') = f then interval '0' else interval '1 hour' end as hs,
+           date_trunc('hour', t, 'UTC') as he
+    from (${links}) links
+  `;
+}
+
+/** The links of the vehicle(s) clipped to the window: (vehicle_id, meter_id, f, t, hs, he). */
+const spans = (sql: Sql, vehicleId: string | undefined, window: Window) =>
+  withHours(sql, clippedLinks(sql, vehicleId, window));
+
 /** Meter energy attributed to the vehicle(s): (vehicle_id, at, ac). */
-function meterParts(sql: Sql, window: Window) {
+function meterParts(sql: Sql, window: Window, spansCte = "spans") {
   // Each span is read on its own (LATERAL), through the (meter_id, time) indexes: a span's
   // bounds are known only row by row, and a join left to choose its own plan would scan
   // every meter's readings in the window to find the few partial hours at span edges.
@@ -109,7 +121,7 @@ function meterParts(sql: Sql, window: Window) {
   `;
   return sql`
     select s.vehicle_id, part.at, part.ac
-    from spans s cross join lateral (
+    from ${sql(spansCte)} s cross join lateral (
       select h.hour as at, h.kwh_consumed_ac as ac
       from meter_hourly h
       where h.meter_id = s.meter_id and h.hour >= s.hs and h.hour < s.he
@@ -118,11 +130,11 @@ function meterParts(sql: Sql, window: Window) {
     where s.hs < s.he
     union all
     select s.vehicle_id, part.at, part.ac
-    from spans s cross join lateral (${raw(sql`s.f`, sql`least(s.hs, s.t)`)}) part
+    from ${sql(spansCte)} s cross join lateral (${raw(sql`s.f`, sql`least(s.hs, s.t)`)}) part
     where s.f < s.hs
     union all
     select s.vehicle_id, part.at, part.ac
-    from spans s cross join lateral (${raw(sql`greatest(s.he, s.hs)`, sql`s.t`)}) part
+    from ${sql(spansCte)} s cross join lateral (${raw(sql`greatest(s.he, s.hs)`, sql`s.t`)}) part
     where s.he < s.t
   `;
 }
@@ -165,5 +177,152 @@ export function linkFactsQuery(sql: Sql, options: { vehicleId?: string; window: 
            ))::int as "sharedMeters"
     from spans s
     group by 1
+  `;
+}
+
+/** One vehicle's figures over a fleet window, with the links that fed it. */
+export interface FleetVehicleEnergy {
+  vehicleId: string;
+  ac: number;
+  dc: number;
+  readings: number;
+  tempMax: number | null;
+  /** Meters linked to the vehicle at some point in the window. */
+  meters: number;
+  /** Of those, meters linked to another vehicle at an overlapping time. */
+  sharedMeters: number;
+}
+
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * The days a window of whole hours touches, as rows of the daily rollups: hours [lo, hi)
+ * of the first and last day, all hours of those between. Undefined when the daily rows
+ * cannot answer: a window inside one day that touches neither of its midnights.
+ */
+export function dailyPieces(window: Window) {
+  const from = window.from.getTime();
+  const to = window.to.getTime();
+  if (from % HOUR_MS !== 0 || to % HOUR_MS !== 0 || from >= to) return undefined;
+  const firstDay = Math.floor(from / DAY_MS) * DAY_MS;
+  const lastDay = Math.floor((to - 1) / DAY_MS) * DAY_MS;
+  const lo = (from - firstDay) / HOUR_MS;
+  const hi = (to - lastDay) / HOUR_MS;
+  if (firstDay === lastDay && lo > 0 && hi < 24) return undefined;
+  return { firstDay: new Date(firstDay), lastDay: new Date(lastDay), lo, hi };
+}
+
+/**
+ * The fleet is read in this many parts at once, by ranges of vehicle id, each on its own
+ * connection and in one snapshot: one per core of the two-core machine it is measured on.
+ */
+export const FLEET_PARTS = 2;
+
+/** [low, high) bounds of vehicle ids splitting the UUID space evenly; null is open. */
+export function idRanges(parts: number): [string | null, string | null][] {
+  const bound = (k: number) =>
+    `${Math.floor((k * 0x1_0000_0000) / parts)
+      .toString(16)
+      .padStart(8, "0")}-0000-0000-0000-000000000000`;
+  return Array.from({ length: parts }, (_, k) => [k === 0 ? null : bound(k), k === parts - 1 ? null : bound(k + 1)]);
+}
+
+/** One part of the fleet: every figure of the vehicles whose id is in [low, high). */
+export function fleetPart(sql: Sql, window: Window, [low, high]: [string | null, string | null]) {
+  const { firstDay, lastDay, lo, hi } = dailyPieces(window) as NonNullable<ReturnType<typeof dailyPieces>>;
+  const from = iso(window.from);
+  const to = iso(window.to);
+  const inPart = (column: string) =>
+    sql`${low === null ? sql`true` : sql`${sql(column)} >= ${low}::uuid`} and ${high === null ? sql`true` : sql`${sql(column)} < ${high}::uuid`}`;
+  // Array positions of the hours [lo, hi) of each day (SQL arrays start at 1). OFFSET 0
+  // keeps them computed once per row instead of at every use.
+  const days = (
+    table: "meter_daily" | "vehicle_daily",
+    columns: PendingQuery<Row[]>,
+    which: PendingQuery<Row[]>,
+  ) => sql`
+    select ${columns},
+           case when day = ${iso(firstDay)}::timestamptz then ${lo + 1}::int else 1 end as lo,
+           case when day = ${iso(lastDay)}::timestamptz then ${hi + 1}::int else 25 end as hi
+    from ${sql(table)}
+    where day >= ${iso(firstDay)}::timestamptz and day <= ${iso(lastDay)}::timestamptz and ${which}
+    offset 0
+  `;
+  return sql<FleetVehicleEnergy[]>`
+    with links as (
+      -- A boolean column rather than a filter on the bounds: the planner cannot estimate how
+      -- many links cover the whole window, and taken for one it loops over the meters.
+      select *, f = ${from}::timestamptz and t = ${to}::timestamptz as whole
+      from (${clippedLinks(sql, undefined, window)}) clipped
+    ),
+    mine as (select * from links where ${inPart("vehicle_id")}),
+    spans as (${withHours(sql, sql`select * from mine where not whole`)}),
+    -- Every vehicle's rows and every row of its whole-window meters, summed per vehicle in
+    -- one pass; a meter counts as feeding the vehicle when it had readings in the window.
+    parts as (
+      select vehicle_id, dc_wh_before[hi] - dc_wh_before[lo] as dc_wh, readings_before[hi] - readings_before[lo] as readings,
+             case when lo = 1 then temp_max_before[hi] else temp_max_from[lo] end as temp_max,
+             0::int8 as ac_wh, 0 as meter_readings
+      from (${days(
+        "vehicle_daily",
+        sql`vehicle_id, dc_wh_before, readings_before, temp_max_before, temp_max_from`,
+        inPart("vehicle_id"),
+      )}) d
+      union all
+      select s.vehicle_id, 0, 0, null, m.ac_wh_before[m.hi] - m.ac_wh_before[m.lo], m.readings_before[m.hi] - m.readings_before[m.lo]
+      from mine s
+      join (${days(
+        "meter_daily",
+        sql`meter_id, ac_wh_before, readings_before`,
+        sql`meter_id in (select meter_id from mine where whole)`,
+      )}) m on m.meter_id = s.meter_id
+      where s.whole
+      union all
+      select vehicle_id, 0, 0, null, round(ac * 1000)::int8, 1 from (${meterParts(sql, window)}) partial
+    ),
+    energy as (
+      select vehicle_id, sum(dc_wh) as dc_wh, sum(readings) as readings, max(temp_max) as temp_max, sum(ac_wh) as ac_wh
+      from parts
+      group by vehicle_id
+      having sum(readings) > 0 or sum(meter_readings) > 0
+    ),
+    -- Each (vehicle, meter) pair once, and whether another vehicle had the meter at an
+    -- overlapping time: hashed, where count(distinct) would sort.
+    pairs as (
+      select s.vehicle_id, s.meter_id, bool_or(other.meter_id is not null) as shared
+      from mine s
+      left join links other
+        on other.meter_id = s.meter_id and other.vehicle_id <> s.vehicle_id and other.f < s.t and other.t > s.f
+      group by 1, 2
+    ),
+    facts as (
+      select vehicle_id, count(*)::int as meters, count(*) filter (where shared)::int as shared_meters
+      from pairs
+      group by vehicle_id
+    )
+    select e.vehicle_id as "vehicleId", e.ac_wh::numeric / 1000 as ac, e.dc_wh::numeric / 1000 as dc,
+           e.readings::int as readings, e.temp_max::numeric / 100 as "tempMax", coalesce(f.meters, 0) as meters,
+           coalesce(f.shared_meters, 0) as "sharedMeters"
+    from energy e
+    left join facts f on f.vehicle_id = e.vehicle_id
+  `;
+}
+
+/**
+ * Per vehicle, the Wh of its links that start or end inside the window (as energyQuery
+ * reads them: hourly rollups for their whole hours, raw rows for the rest).
+ */
+export function partialLinkEnergyQuery(sql: Sql, window: Window) {
+  const from = iso(window.from);
+  const to = iso(window.to);
+  return sql<{ vehicleId: string; acWh: number }[]>`
+    with spans as (${withHours(
+      sql,
+      sql`select * from (${clippedLinks(sql, undefined, window)}) clipped
+          where f > ${from}::timestamptz or t < ${to}::timestamptz`,
+    )})
+    select vehicle_id as "vehicleId", sum(round(ac * 1000))::float8 as "acWh"
+    from (${meterParts(sql, window)}) partial
+    group by vehicle_id
   `;
 }

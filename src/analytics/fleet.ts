@@ -1,12 +1,28 @@
 // The whole fleet over a window of whole hours: totals, how vehicle efficiency is spread,
 // the least and most efficient vehicles, and the vehicles needing attention (paginated).
-// Hour-aligned windows let every figure come from the hourly rollups.
+// Hour-aligned windows let every figure come from the daily and hourly rollups.
 import type { Sql } from "../db/client.ts";
-import { energyQuery, linkFactsQuery, type Window } from "./energy.ts";
+import { inOneSnapshot } from "../db/snapshot.ts";
+import {
+  dailyPieces,
+  type EnergyRow,
+  energyQuery,
+  FLEET_PARTS,
+  type FleetVehicleEnergy,
+  fleetPart,
+  idRanges,
+  type LinkFacts,
+  linkFactsQuery,
+  type Window,
+} from "./energy.ts";
 import { efficiency, kwh } from "./figures.ts";
+import { fleetCacheFor } from "./fleet-cache.ts";
 import { coverageOf, expectedPointsOf, type QualityFlag, type QualityThresholds, qualityFlags } from "./quality.ts";
 
 const RANKED = 10;
+/** Ties broken by vehicle id, in code-unit order: the same as collation for UUIDs, and cheaper. */
+const byId = (a: { vehicleId: string }, b: { vehicleId: string }) =>
+  a.vehicleId < b.vehicleId ? -1 : a.vehicleId > b.vehicleId ? 1 : 0;
 /** Efficiency buckets 0.05 wide from 0.5 to 1, with open ends below and above. */
 const EDGES = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1];
 
@@ -36,17 +52,55 @@ function distribution(ratios: number[]) {
   return buckets;
 }
 
+/**
+ * Every vehicle of the fleet over a window of whole hours: AC, DC, readings and the
+ * highest battery temperature, equal to the same figures over raw rows, and its links.
+ * The last day or so comes from the fleet cache (only what changed is read); longer
+ * windows from the daily rollups in SQL, split by vehicle id over two connections; a
+ * window inside one day, touching neither midnight, from the hourly rollups.
+ */
+export async function fleetEnergy(sql: Sql, window: Window): Promise<FleetVehicleEnergy[]> {
+  const cached = await fleetCacheFor(sql).energy(window);
+  if (cached) return cached;
+  if (!dailyPieces(window)) {
+    const [rows, links] = await inOneSnapshot<[EnergyRow[], LinkFacts[]]>(sql, [
+      (tx) => energyQuery(tx, { window, bucket: "window" }),
+      (tx) => linkFactsQuery(tx, { window }),
+    ]);
+    const linksOf = new Map(links.map((facts) => [facts.vehicleId, facts]));
+    return rows.map(({ vehicleId, ac, dc, readings, tempMax }) => ({
+      vehicleId,
+      ac,
+      dc,
+      readings,
+      tempMax,
+      meters: linksOf.get(vehicleId)?.meters ?? 0,
+      sharedMeters: linksOf.get(vehicleId)?.sharedMeters ?? 0,
+    }));
+  }
+  const parts = await inOneSnapshot<FleetVehicleEnergy[][]>(
+    sql,
+    idRanges(FLEET_PARTS).map((range) => (tx: Sql) => fleetPart(tx, window, range)),
+  );
+  return parts.flat();
+}
+
 export async function fleetView(
   sql: Sql,
   window: Window,
   thresholds: QualityThresholds,
   page: { limit: number; offset: number },
 ) {
-  const [energy, links] = await Promise.all([
-    energyQuery(sql, { window, bucket: "window" }),
-    linkFactsQuery(sql, { window }),
-  ]);
-  const linksOf = new Map(links.map((facts) => [facts.vehicleId, facts]));
+  return summarizeFleet(await fleetEnergy(sql, window), window, thresholds, page);
+}
+
+/** The fleet view of every vehicle's figures: totals, spread, ranks and the page of vehicles needing attention. */
+export function summarizeFleet(
+  energy: FleetVehicleEnergy[],
+  window: Window,
+  thresholds: QualityThresholds,
+  page: { limit: number; offset: number },
+) {
   const expectedPoints = expectedPointsOf(window.from, window.to);
   let totalAc = 0;
   let totalDc = 0;
@@ -57,7 +111,6 @@ export async function fleetView(
     totalAc += ac;
     totalDc += dc;
     dataPoints += row.readings;
-    const facts = linksOf.get(row.vehicleId);
     return {
       vehicleId: row.vehicleId,
       totalAcConsumption: ac,
@@ -73,8 +126,8 @@ export async function fleetView(
           readings: row.readings,
           expectedPoints,
           tempMax: row.tempMax,
-          meters: facts?.meters ?? 0,
-          sharedMeters: facts?.sharedMeters ?? 0,
+          meters: row.meters,
+          sharedMeters: row.sharedMeters,
         },
         thresholds,
       ),
@@ -86,10 +139,10 @@ export async function fleetView(
     .filter(
       (v): v is VehicleFigures & { efficiencyRatio: number } => v.efficiencyRatio !== null && v.efficiencyRatio <= 1,
     )
-    .sort((a, b) => a.efficiencyRatio - b.efficiencyRatio || a.vehicleId.localeCompare(b.vehicleId));
+    .sort((a, b) => a.efficiencyRatio - b.efficiencyRatio || byId(a, b));
   const attention = vehicles
     .filter((v) => v.quality.length > 0)
-    .sort((a, b) => b.quality.length - a.quality.length || a.vehicleId.localeCompare(b.vehicleId));
+    .sort((a, b) => b.quality.length - a.quality.length || byId(a, b));
   totalAc = kwh(totalAc);
   totalDc = kwh(totalDc);
 

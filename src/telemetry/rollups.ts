@@ -11,7 +11,8 @@
 //   `temp_max_from` is the maximum over hours i..23. Hours [lo, hi) of a day then give
 //   before[hi + 1] - before[lo + 1] for sums, and the maximum when lo = 0 or hi = 24.
 //   Energy is in Wh and temperatures in hundredths of a degree: the readings' own scales
-//   (3 and 2 decimals), so the integers are exact.
+//   (3 and 2 decimals), so the integers are exact. `changed_xid` names the transaction that
+//   last wrote the row, for the fleet cache (src/analytics/fleet-cache.ts).
 
 const hourOfDay = "extract(hour from hour at time zone 'UTC')::int";
 
@@ -52,7 +53,8 @@ export const METER_ROLLUPS = `
     order by 1, 2
     on conflict (meter_id, day) do update set
       ${elementwise("meter_daily", "ac_wh_before", plus)},
-      ${elementwise("meter_daily", "readings_before", plus)}
+      ${elementwise("meter_daily", "readings_before", plus)},
+      changed_xid = pg_current_xact_id()
   )`;
 
 export const VEHICLE_ROLLUPS = `
@@ -99,5 +101,6 @@ export const VEHICLE_ROLLUPS = `
       ${elementwise("vehicle_daily", "dc_wh_before", plus)},
       ${elementwise("vehicle_daily", "readings_before", plus)},
       ${elementwise("vehicle_daily", "temp_max_before", greatest)},
-      ${elementwise("vehicle_daily", "temp_max_from", greatest)}
+      ${elementwise("vehicle_daily", "temp_max_from", greatest)},
+      changed_xid = pg_current_xact_id()
   )`;

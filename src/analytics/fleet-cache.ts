@@ -1,0 +1,366 @@
+// The fleet view of the last day or two, kept up to date in memory rather than summed
+// again for every request. Dashboards ask for the fleet over the last 24 hours every few
+// seconds; adding up 10,000 vehicles' and 10,000 meters' rollups each time costs more
+// than the request may take, while only the devices that reported since the last request
+// changed. So this keeps the daily rollup rows of the days asked for, and the links, and
+// on each request reads only what changed since, in one snapshot:
+//
+// - Every daily rollup row and link carries the id of the transaction that last wrote it
+//   (`changed_xid`). A snapshot's xmin is the oldest transaction still running when it was
+//   taken: every write by an older transaction was already visible to it. So the rows
+//   with changed_xid >= the previous snapshot's xmin are all that can differ from what was
+//   read then, including writes that were in flight at that moment.
+// - Rows are never deleted one by one: a month goes by dropping its partition, and a
+//   TRUNCATE gives the table new storage. A partition whose storage (relfilenode) is not
+//   the one read last time is read again whole; so is the link table.
+//
+// The figures are then computed here exactly as fleetPart computes them in SQL (the
+// property test holds both to sums over raw rows). Windows over more than a few days are
+// left to SQL: holding every device's rows for a month would take too much memory.
+import type { Sql } from "../db/client.ts";
+import { inOneSnapshot } from "../db/snapshot.ts";
+import { dailyPieces, type FleetVehicleEnergy, partialLinkEnergyQuery, type Window } from "./energy.ts";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Windows touching at most this many UTC days are served from the cache. */
+export const CACHED_DAYS = 3;
+
+// Each array as read from the row, kept as a Float64Array for fast sums; NaN where a
+// maximum has no reading.
+interface VehicleDay {
+  dcWh: Float64Array;
+  readings: Float64Array;
+  maxBefore: Float64Array;
+  maxFrom: Float64Array;
+}
+
+interface MeterDay {
+  acWh: Float64Array;
+  readings: Float64Array;
+}
+
+/**
+ * Devices numbered in the order first seen, so a day's rows sit in a plain array and the
+ * per-request sums run over arrays rather than maps of 10,000 ids.
+ */
+class Devices {
+  readonly ids: string[] = [];
+  private readonly numbers = new Map<string, number>();
+
+  numberOf(id: string): number {
+    let number = this.numbers.get(id);
+    if (number === undefined) {
+      number = this.ids.length;
+      this.ids.push(id);
+      this.numbers.set(id, number);
+    }
+    return number;
+  }
+}
+
+/** One table's rows of one day, by device number, and the storage of the partition they came from. */
+interface Day<Row> {
+  rows: (Row | undefined)[];
+  storage: number | null;
+}
+
+/** The links, by device number. */
+interface Links {
+  vehicle: Int32Array;
+  meter: Int32Array;
+  linkedMs: Float64Array;
+  unlinkedMs: Float64Array;
+}
+
+type Table = "vehicle_daily" | "meter_daily";
+
+// Arrays travel as literals, as in src/telemetry/store.ts: partition names and ISO-8601
+// instants need no quoting inside one.
+const literal = (values: string[]) => `{${values.join(",")}}`;
+const isoDay = (dayMs: number) => new Date(dayMs).toISOString();
+
+const partitionOf = (table: Table, dayMs: number) => {
+  const date = new Date(dayMs);
+  return `${table}_y${date.getUTCFullYear()}m${String(date.getUTCMonth() + 1).padStart(2, "0")}`;
+};
+
+const COLUMNS = {
+  vehicle_daily: `vehicle_id as "deviceId", (extract(epoch from day) * 1000)::float8 as "dayMs",
+    dc_wh_before::float8[] as "dcWh", readings_before as readings,
+    temp_max_before as "maxBefore", temp_max_from as "maxFrom"`,
+  meter_daily: `meter_id as "deviceId", (extract(epoch from day) * 1000)::float8 as "dayMs",
+    ac_wh_before::float8[] as "acWh", readings_before as readings`,
+} as const;
+
+// NULL (no reading in those hours) arrives as null or NaN: kept as NaN.
+const floats = (values: unknown) =>
+  Float64Array.from(values as (number | null)[], (v) => (v === null || !Number.isFinite(v) ? Number.NaN : v));
+
+/** One table's read: the days it finds, to be kept once every read of the snapshot succeeded. */
+async function readDays<Row>(
+  tx: Sql,
+  table: Table,
+  dayList: number[],
+  known: Map<number, Day<Row>>,
+  devices: Devices,
+  horizon: string | undefined,
+  convert: (row: Record<string, unknown>) => Row,
+) {
+  const [meta] = await tx<{ horizon: string; storage: (number | null)[] }[]>`
+    select pg_snapshot_xmin(pg_current_snapshot())::text as horizon,
+           array(
+             select pg_relation_filenode(to_regclass(name))::int8::float8
+             from unnest(${literal(dayList.map((day) => partitionOf(table, day)))}::text[]) with ordinality as n(name, i)
+             order by i
+           ) as storage
+  `;
+  if (!meta) throw new Error("the fleet cache read no snapshot");
+  // A day is read again whole when it is new, or its partition was dropped, truncated or rewritten.
+  const storageOf = (i: number) => (Number.isFinite(meta.storage[i]) ? (meta.storage[i] as number) : null);
+  const full = dayList.filter((day, i) => horizon === undefined || known.get(day)?.storage !== storageOf(i));
+  const which =
+    horizon === undefined
+      ? tx`true`
+      : tx`(day = any(${literal(full.map(isoDay))}::timestamptz[]) or changed_xid >= ${horizon}::xid8)`;
+  const rows = await tx<({ deviceId: string; dayMs: number } & Record<string, unknown>)[]>`
+    select ${tx.unsafe(COLUMNS[table])}
+    from ${tx(table)}
+    where day = any(${literal(dayList.map(isoDay))}::timestamptz[]) and ${which}
+  `;
+  return {
+    horizon: meta.horizon,
+    apply: () => {
+      const days = new Map<number, Day<Row>>();
+      dayList.forEach((day, i) => {
+        const kept = full.includes(day) ? undefined : known.get(day);
+        // Sized up front: filled out of order, a growing array would turn sparse and slow.
+        days.set(day, kept ?? { rows: new Array(devices.ids.length + rows.length), storage: storageOf(i) });
+      });
+      for (const row of rows) {
+        const day = days.get(row.dayMs);
+        if (day) day.rows[devices.numberOf(row.deviceId)] = convert(row);
+      }
+      return days;
+    },
+  };
+}
+
+export class FleetCache {
+  private horizon: string | undefined;
+  private readonly vehicles = new Devices();
+  private readonly meters = new Devices();
+  private vehicleDays = new Map<number, Day<VehicleDay>>();
+  private meterDays = new Map<number, Day<MeterDay>>();
+  private links: Links = {
+    vehicle: new Int32Array(),
+    meter: new Int32Array(),
+    linkedMs: new Float64Array(),
+    unlinkedMs: new Float64Array(),
+  };
+  private linkStorage: number | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly sql: Sql) {}
+
+  /** The window's figures, or undefined when the cache does not serve such a window. */
+  async energy(window: Window): Promise<FleetVehicleEnergy[] | undefined> {
+    const pieces = dailyPieces(window);
+    if (!pieces) return undefined;
+    const dayCount = (pieces.lastDay.getTime() - pieces.firstDay.getTime()) / DAY_MS + 1;
+    if (dayCount > CACHED_DAYS) return undefined;
+    const dayList = Array.from({ length: dayCount }, (_, i) => pieces.firstDay.getTime() + i * DAY_MS);
+    // One refresh at a time; each computes from the state it left, before anything else runs.
+    const run = this.queue.then(async () => {
+      const partialWh = await this.refresh(dayList, window);
+      return this.compute(dayList, pieces.lo, pieces.hi, window, partialWh);
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Reads what changed, all in one snapshot, over up to three connections at once. */
+  private async refresh(dayList: number[], window: Window): Promise<Map<string, number>> {
+    const horizon = this.horizon;
+    const [vehicles, meters, links] = await inOneSnapshot<
+      [
+        Awaited<ReturnType<typeof readDays<VehicleDay>>>,
+        Awaited<ReturnType<typeof readDays<MeterDay>>>,
+        Awaited<ReturnType<FleetCache["readLinks"]>>,
+      ]
+    >(this.sql, [
+      (tx) =>
+        readDays(tx, "vehicle_daily", dayList, this.vehicleDays, this.vehicles, horizon, (row) => ({
+          dcWh: floats(row.dcWh),
+          readings: floats(row.readings),
+          maxBefore: floats(row.maxBefore),
+          maxFrom: floats(row.maxFrom),
+        })),
+      (tx) =>
+        readDays(tx, "meter_daily", dayList, this.meterDays, this.meters, horizon, (row) => ({
+          acWh: floats(row.acWh),
+          readings: floats(row.readings),
+        })),
+      (tx) => this.readLinks(tx, horizon, window),
+    ]);
+    // Nothing changes before every read succeeded.
+    this.vehicleDays = vehicles.apply();
+    this.meterDays = meters.apply();
+    this.links = links.apply();
+    this.linkStorage = links.storage;
+    this.horizon = vehicles.horizon;
+    return links.partialWh;
+  }
+
+  private async readLinks(tx: Sql, horizon: string | undefined, window: Window) {
+    const [meta] = await tx<{ storage: number; changed: boolean }[]>`
+      select pg_relation_filenode('vehicle_meter_mapping')::int8::float8 as storage,
+             ${horizon === undefined ? tx`true` : tx`exists (select 1 from vehicle_meter_mapping where changed_xid >= ${horizon}::xid8)`} as changed
+    `;
+    if (!meta) throw new Error("the fleet cache read no links");
+    const rows =
+      meta.changed || meta.storage !== this.linkStorage
+        ? await tx<{ vehicleId: string; meterId: string; linkedMs: number; unlinkedMs: number }[]>`
+            select vehicle_id as "vehicleId", meter_id as "meterId",
+                   (extract(epoch from linked_at) * 1000)::float8 as "linkedMs",
+                   (extract(epoch from unlinked_at) * 1000)::float8 as "unlinkedMs"
+            from vehicle_meter_mapping
+          `
+        : undefined;
+    // Links starting or ending inside the window take their energy from hourly and raw rows.
+    const from = window.from.getTime();
+    const to = window.to.getTime();
+    const hasPartial = rows
+      ? rows.some((l) => l.linkedMs < to && l.unlinkedMs > from && (l.linkedMs > from || l.unlinkedMs < to))
+      : this.links.linkedMs.some(
+          (linked, i) =>
+            linked < to &&
+            (this.links.unlinkedMs[i] as number) > from &&
+            (linked > from || (this.links.unlinkedMs[i] as number) < to),
+        );
+    const partial = hasPartial ? await partialLinkEnergyQuery(tx, window) : [];
+    return {
+      storage: meta.storage,
+      partialWh: new Map(partial.map((row) => [row.vehicleId, row.acWh])),
+      apply: (): Links =>
+        rows
+          ? {
+              vehicle: Int32Array.from(rows, (l) => this.vehicles.numberOf(l.vehicleId)),
+              meter: Int32Array.from(rows, (l) => this.meters.numberOf(l.meterId)),
+              linkedMs: Float64Array.from(rows, (l) => l.linkedMs),
+              unlinkedMs: Float64Array.from(rows, (l) => l.unlinkedMs),
+            }
+          : this.links,
+    };
+  }
+
+  private compute(
+    dayList: number[],
+    firstLo: number,
+    lastHi: number,
+    window: Window,
+    partialWh: Map<string, number>,
+  ): FleetVehicleEnergy[] {
+    const bounds = (i: number) => [i === 0 ? firstLo : 0, i === dayList.length - 1 ? lastHi : 24] as const;
+    const vehicleCount = this.vehicles.ids.length;
+    const dcWh = new Float64Array(vehicleCount);
+    const readings = new Float64Array(vehicleCount);
+    const tempMax = new Float64Array(vehicleCount).fill(Number.NaN); // NaN: no reading
+    const seen = new Uint8Array(vehicleCount);
+    dayList.forEach((dayMs, i) => {
+      const [lo, hi] = bounds(i);
+      const rows = this.vehicleDays.get(dayMs)?.rows ?? [];
+      for (let v = 0; v < rows.length; v++) {
+        const row = rows[v];
+        if (!row) continue;
+        seen[v] = 1;
+        dcWh[v] = (dcWh[v] as number) + (row.dcWh[hi] as number) - (row.dcWh[lo] as number);
+        readings[v] = (readings[v] as number) + (row.readings[hi] as number) - (row.readings[lo] as number);
+        const max = (lo === 0 ? row.maxBefore[hi] : row.maxFrom[lo]) as number;
+        if (max > (tempMax[v] as number) || Number.isNaN(tempMax[v] as number)) tempMax[v] = max;
+      }
+    });
+    const meterCount = this.meters.ids.length;
+    const meterWh = new Float64Array(meterCount);
+    const meterReadings = new Float64Array(meterCount);
+    dayList.forEach((dayMs, i) => {
+      const [lo, hi] = bounds(i);
+      const rows = this.meterDays.get(dayMs)?.rows ?? [];
+      for (let m = 0; m < rows.length; m++) {
+        const row = rows[m];
+        if (!row) continue;
+        meterWh[m] = (meterWh[m] as number) + (row.acWh[hi] as number) - (row.acWh[lo] as number);
+        meterReadings[m] = (meterReadings[m] as number) + (row.readings[hi] as number) - (row.readings[lo] as number);
+      }
+    });
+
+    // The links inside the window, clipped to it.
+    const from = window.from.getTime();
+    const to = window.to.getTime();
+    const { vehicle, meter, linkedMs, unlinkedMs } = this.links;
+    const inWindow: number[] = [];
+    const linksOfMeter = new Int32Array(meterCount);
+    for (let l = 0; l < vehicle.length; l++) {
+      if ((linkedMs[l] as number) < to && (unlinkedMs[l] as number) > from) {
+        inWindow.push(l);
+        linksOfMeter[meter[l] as number] = (linksOfMeter[meter[l] as number] as number) + 1;
+      }
+    }
+    const f = (l: number) => Math.max(linkedMs[l] as number, from);
+    const t = (l: number) => Math.min(unlinkedMs[l] as number, to);
+    // A meter with several links in the window is checked for links of other vehicles at the same time.
+    const sameMeter = new Map<number, number[]>();
+    for (const l of inWindow) {
+      const m = meter[l] as number;
+      if ((linksOfMeter[m] as number) > 1) sameMeter.set(m, [...(sameMeter.get(m) ?? []), l]);
+    }
+    const acWh = new Float64Array(vehicleCount);
+    const fedByMeter = new Uint8Array(vehicleCount);
+    const meters = new Map<number, number[]>();
+    const shared = new Map<number, number[]>();
+    const add = (map: Map<number, number[]>, v: number, m: number) => {
+      const list = map.get(v);
+      if (!list) map.set(v, [m]);
+      else if (!list.includes(m)) list.push(m);
+    };
+    for (const l of inWindow) {
+      const v = vehicle[l] as number;
+      const m = meter[l] as number;
+      add(meters, v, m);
+      const others = sameMeter.get(m);
+      if (others?.some((o) => vehicle[o] !== v && f(o) < t(l) && t(o) > f(l))) add(shared, v, m);
+      if (f(l) === from && t(l) === to && (meterReadings[m] as number) > 0) {
+        acWh[v] = (acWh[v] as number) + (meterWh[m] as number);
+        fedByMeter[v] = 1;
+      }
+    }
+    const partialByNumber = new Map<number, number>();
+    for (const [vehicleId, wh] of partialWh) partialByNumber.set(this.vehicles.numberOf(vehicleId), wh);
+
+    const result: FleetVehicleEnergy[] = [];
+    for (let v = 0; v < this.vehicles.ids.length; v++) {
+      const partial = partialByNumber.get(v);
+      const hasAc = fedByMeter[v] === 1 || partial !== undefined;
+      if (!(v < vehicleCount && (readings[v] as number) > 0) && !hasAc) continue;
+      const max = v < vehicleCount ? (tempMax[v] as number) : Number.NaN;
+      result.push({
+        vehicleId: this.vehicles.ids[v] as string,
+        ac: ((v < vehicleCount ? (acWh[v] as number) : 0) + (partial ?? 0)) / 1000,
+        dc: (v < vehicleCount && seen[v] ? (dcWh[v] as number) : 0) / 1000,
+        readings: v < vehicleCount ? (readings[v] as number) : 0,
+        tempMax: Number.isNaN(max) ? null : max / 100,
+        meters: meters.get(v)?.length ?? 0,
+        sharedMeters: shared.get(v)?.length ?? 0,
+      });
+    }
+    return result;
+  }
+}
+
+const caches = new WeakMap<Sql, FleetCache>();
+
+/** The cache of the fleet read through this pool. */
+export function fleetCacheFor(sql: Sql): FleetCache {
+  const cache = caches.get(sql) ?? new FleetCache(sql);
+  caches.set(sql, cache);
+  return cache;
+}
