@@ -1,5 +1,5 @@
-// `bun run bench`: starts the service on a fresh embedded database (or uses --url), drives
-// it through the scenarios of bench/scenarios.ts, checks that the database holds exactly
+// `bun run bench`: starts the service on a fresh embedded database (or a fresh database on
+// --postgres, or uses --url), drives it through the scenarios of bench/scenarios.ts, checks that the database holds exactly
 // the readings that were answered "stored", and prints a Markdown report (also written to
 // bench/results/latest.md). Exits 1 when the check fails or any request failed, so a
 // broken write path cannot hide behind a good-looking table.
@@ -108,7 +108,7 @@ async function runBench(): Promise<number> {
         ? `single readings by ${readWrkVersion(wrk)} (${machine.cores} threads), batches and the nominal load by the built-in Bun generator`
         : "every scenario by the built-in Bun generator";
     const target = service
-      ? `\`bun src/index.ts\` at ${code} on a fresh embedded PostgreSQL, DATABASE_POOL_SIZE=${process.env.DATABASE_POOL_SIZE || "10 (default)"}, durable commits on`
+      ? `\`bun src/index.ts\` at ${code} on a fresh ${options.postgresUrl ? "database of the given PostgreSQL server" : "embedded PostgreSQL"}, DATABASE_POOL_SIZE=${process.env.DATABASE_POOL_SIZE || "10 (default)"}, durable commits on`
       : `the instance at ${url}`;
     const setup =
       `${options.runs} × ${options.durationSeconds} s per scenario after a ${options.warmupSeconds} s warm-up, median shown; ` +

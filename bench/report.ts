@@ -88,7 +88,7 @@ function formatStore(store: FleetStore | undefined): string[] {
     `- Analytics store: ${formatInteger(options.vehicles)} vehicles + ${formatInteger(options.vehicles)} meters (vehicle i linked to meter i), ` +
       `one reading a minute each over [${store.start.toISOString()}, ${store.end.toISOString()})${history}; ` +
       `${describeRows(store)}`,
-    `- Generated server-side (insert … select from generate_series, raw rows and their hourly rollups in one statement, ` +
+    `- Generated server-side (insert … select from generate_series, raw rows and their hourly and daily rollups in one statement, ` +
       `two sessions with synchronous_commit off; the service's own commits stay durable) in ${store.totalSeconds.toFixed(0)} s: ` +
       `${store.insertSeconds.toFixed(0)} s inserting (${formatInteger(store.rawRows / store.insertSeconds)} raw rows/s), ` +
       `${store.vacuumSeconds.toFixed(0)} s VACUUM ANALYZE`,
