@@ -25,22 +25,68 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Windows touching at most this many UTC days are served from the cache. */
 export const CACHED_DAYS = 3;
 
-// Each array as read from the row, kept as a Float64Array for fast sums; NaN where a
-// maximum has no reading.
-interface VehicleDay {
-  dcWh: Float64Array;
-  readings: Float64Array;
-  maxBefore: Float64Array;
-  maxFrom: Float64Array;
-}
+const HOURS = 25; // array positions: before hour 0 .. before hour 24 (the whole day)
+const VEHICLE_FIELDS = ["dcWh", "readings", "maxBefore", "maxFrom"] as const;
+const METER_FIELDS = ["acWh", "readings"] as const;
+type Field = (typeof VEHICLE_FIELDS)[number] | (typeof METER_FIELDS)[number];
 
-interface MeterDay {
-  acWh: Float64Array;
-  readings: Float64Array;
+/**
+ * One table's rows of one day, by device number, as columns: `values[field][hour * capacity
+ * + device]`. Laid out hour by hour, the one or two positions a window needs are read
+ * in order for every device, rather than chasing one small array per row. NaN where a
+ * maximum has no reading.
+ */
+class DayColumns {
+  capacity = 0;
+  present = new Uint8Array(0);
+  values = new Map<Field, Float64Array>();
+
+  constructor(
+    private readonly fields: readonly Field[],
+    /** Storage of the partition the rows were read from. */
+    readonly storage: number | null,
+  ) {
+    for (const field of fields) this.values.set(field, new Float64Array(0));
+  }
+
+  set(device: number, row: Record<string, unknown>): void {
+    if (device >= this.capacity) this.grow(Math.max(1024, device + 1, this.capacity * 2));
+    this.present[device] = 1;
+    for (const field of this.fields) {
+      const column = this.values.get(field) as Float64Array;
+      const array = row[field] as (number | null)[];
+      for (let hour = 0; hour < HOURS; hour++) {
+        const value = array[hour];
+        // NULL (no reading in those hours) arrives as null or NaN.
+        column[hour * this.capacity + device] = value === null || value === undefined ? Number.NaN : value;
+      }
+    }
+  }
+
+  /** The column of one field at one array position, one value per device. */
+  column(field: Field, hour: number): Float64Array {
+    const values = this.values.get(field) as Float64Array;
+    return values.subarray(hour * this.capacity, (hour + 1) * this.capacity);
+  }
+
+  private grow(capacity: number): void {
+    for (const field of this.fields) {
+      const old = this.values.get(field);
+      const values = new Float64Array(HOURS * capacity);
+      if (old)
+        for (let hour = 0; hour < HOURS; hour++)
+          values.set(old.subarray(hour * this.capacity, (hour + 1) * this.capacity), hour * capacity);
+      this.values.set(field, values);
+    }
+    const present = new Uint8Array(capacity);
+    present.set(this.present);
+    this.present = present;
+    this.capacity = capacity;
+  }
 }
 
 /**
- * Devices numbered in the order first seen, so a day's rows sit in a plain array and the
+ * Devices numbered in the order first seen, so a day's rows sit in columns and the
  * per-request sums run over arrays rather than maps of 10,000 ids.
  */
 class Devices {
@@ -56,12 +102,6 @@ class Devices {
     }
     return number;
   }
-}
-
-/** One table's rows of one day, by device number, and the storage of the partition they came from. */
-interface Day<Row> {
-  rows: (Row | undefined)[];
-  storage: number | null;
 }
 
 /** The links, by device number. */
@@ -92,19 +132,14 @@ const COLUMNS = {
     ac_wh_before::float8[] as "acWh", readings_before as readings`,
 } as const;
 
-// NULL (no reading in those hours) arrives as null or NaN: kept as NaN.
-const floats = (values: unknown) =>
-  Float64Array.from(values as (number | null)[], (v) => (v === null || !Number.isFinite(v) ? Number.NaN : v));
-
 /** One table's read: the days it finds, to be kept once every read of the snapshot succeeded. */
-async function readDays<Row>(
+async function readDays(
   tx: Sql,
   table: Table,
   dayList: number[],
-  known: Map<number, Day<Row>>,
+  known: Map<number, DayColumns>,
   devices: Devices,
   horizon: string | undefined,
-  convert: (row: Record<string, unknown>) => Row,
 ) {
   const [meta] = await tx<{ horizon: string; storage: (number | null)[] }[]>`
     select pg_snapshot_xmin(pg_current_snapshot())::text as horizon,
@@ -130,16 +165,13 @@ async function readDays<Row>(
   return {
     horizon: meta.horizon,
     apply: () => {
-      const days = new Map<number, Day<Row>>();
+      const fields = table === "vehicle_daily" ? VEHICLE_FIELDS : METER_FIELDS;
+      const days = new Map<number, DayColumns>();
       dayList.forEach((day, i) => {
         const kept = full.includes(day) ? undefined : known.get(day);
-        // Sized up front: filled out of order, a growing array would turn sparse and slow.
-        days.set(day, kept ?? { rows: new Array(devices.ids.length + rows.length), storage: storageOf(i) });
+        days.set(day, kept ?? new DayColumns(fields, storageOf(i)));
       });
-      for (const row of rows) {
-        const day = days.get(row.dayMs);
-        if (day) day.rows[devices.numberOf(row.deviceId)] = convert(row);
-      }
+      for (const row of rows) days.get(row.dayMs)?.set(devices.numberOf(row.deviceId), row);
       return days;
     },
   };
@@ -149,8 +181,8 @@ export class FleetCache {
   private horizon: string | undefined;
   private readonly vehicles = new Devices();
   private readonly meters = new Devices();
-  private vehicleDays = new Map<number, Day<VehicleDay>>();
-  private meterDays = new Map<number, Day<MeterDay>>();
+  private vehicleDays = new Map<number, DayColumns>();
+  private meterDays = new Map<number, DayColumns>();
   private links: Links = {
     vehicle: new Int32Array(),
     meter: new Int32Array(),
@@ -183,23 +215,13 @@ export class FleetCache {
     const horizon = this.horizon;
     const [vehicles, meters, links] = await inOneSnapshot<
       [
-        Awaited<ReturnType<typeof readDays<VehicleDay>>>,
-        Awaited<ReturnType<typeof readDays<MeterDay>>>,
+        Awaited<ReturnType<typeof readDays>>,
+        Awaited<ReturnType<typeof readDays>>,
         Awaited<ReturnType<FleetCache["readLinks"]>>,
       ]
     >(this.sql, [
-      (tx) =>
-        readDays(tx, "vehicle_daily", dayList, this.vehicleDays, this.vehicles, horizon, (row) => ({
-          dcWh: floats(row.dcWh),
-          readings: floats(row.readings),
-          maxBefore: floats(row.maxBefore),
-          maxFrom: floats(row.maxFrom),
-        })),
-      (tx) =>
-        readDays(tx, "meter_daily", dayList, this.meterDays, this.meters, horizon, (row) => ({
-          acWh: floats(row.acWh),
-          readings: floats(row.readings),
-        })),
+      (tx) => readDays(tx, "vehicle_daily", dayList, this.vehicleDays, this.vehicles, horizon),
+      (tx) => readDays(tx, "meter_daily", dayList, this.meterDays, this.meters, horizon),
       (tx) => this.readLinks(tx, horizon, window),
     ]);
     // Nothing changes before every read succeeded.
@@ -265,18 +287,19 @@ export class FleetCache {
     const dcWh = new Float64Array(vehicleCount);
     const readings = new Float64Array(vehicleCount);
     const tempMax = new Float64Array(vehicleCount).fill(Number.NaN); // NaN: no reading
-    const seen = new Uint8Array(vehicleCount);
     dayList.forEach((dayMs, i) => {
       const [lo, hi] = bounds(i);
-      const rows = this.vehicleDays.get(dayMs)?.rows ?? [];
-      for (let v = 0; v < rows.length; v++) {
-        const row = rows[v];
-        if (!row) continue;
-        seen[v] = 1;
-        dcWh[v] = (dcWh[v] as number) + (row.dcWh[hi] as number) - (row.dcWh[lo] as number);
-        readings[v] = (readings[v] as number) + (row.readings[hi] as number) - (row.readings[lo] as number);
-        const max = (lo === 0 ? row.maxBefore[hi] : row.maxFrom[lo]) as number;
-        if (max > (tempMax[v] as number) || Number.isNaN(tempMax[v] as number)) tempMax[v] = max;
+      const day = this.vehicleDays.get(dayMs);
+      if (!day) return;
+      const [dcHi, dcLo] = [day.column("dcWh", hi), day.column("dcWh", lo)];
+      const [readingsHi, readingsLo] = [day.column("readings", hi), day.column("readings", lo)];
+      const max = lo === 0 ? day.column("maxBefore", hi) : day.column("maxFrom", lo);
+      for (let v = 0; v < Math.min(day.capacity, vehicleCount); v++) {
+        if (!day.present[v]) continue;
+        dcWh[v] = (dcWh[v] as number) + (dcHi[v] as number) - (dcLo[v] as number);
+        readings[v] = (readings[v] as number) + (readingsHi[v] as number) - (readingsLo[v] as number);
+        const value = max[v] as number;
+        if (value > (tempMax[v] as number) || Number.isNaN(tempMax[v] as number)) tempMax[v] = value;
       }
     });
     const meterCount = this.meters.ids.length;
@@ -284,12 +307,14 @@ export class FleetCache {
     const meterReadings = new Float64Array(meterCount);
     dayList.forEach((dayMs, i) => {
       const [lo, hi] = bounds(i);
-      const rows = this.meterDays.get(dayMs)?.rows ?? [];
-      for (let m = 0; m < rows.length; m++) {
-        const row = rows[m];
-        if (!row) continue;
-        meterWh[m] = (meterWh[m] as number) + (row.acWh[hi] as number) - (row.acWh[lo] as number);
-        meterReadings[m] = (meterReadings[m] as number) + (row.readings[hi] as number) - (row.readings[lo] as number);
+      const day = this.meterDays.get(dayMs);
+      if (!day) return;
+      const [acHi, acLo] = [day.column("acWh", hi), day.column("acWh", lo)];
+      const [readingsHi, readingsLo] = [day.column("readings", hi), day.column("readings", lo)];
+      for (let m = 0; m < Math.min(day.capacity, meterCount); m++) {
+        if (!day.present[m]) continue;
+        meterWh[m] = (meterWh[m] as number) + (acHi[m] as number) - (acLo[m] as number);
+        meterReadings[m] = (meterReadings[m] as number) + (readingsHi[m] as number) - (readingsLo[m] as number);
       }
     });
 
@@ -345,7 +370,7 @@ export class FleetCache {
       result.push({
         vehicleId: this.vehicles.ids[v] as string,
         ac: ((v < vehicleCount ? (acWh[v] as number) : 0) + (partial ?? 0)) / 1000,
-        dc: (v < vehicleCount && seen[v] ? (dcWh[v] as number) : 0) / 1000,
+        dc: (v < vehicleCount ? (dcWh[v] as number) : 0) / 1000,
         readings: v < vehicleCount ? (readings[v] as number) : 0,
         tempMax: Number.isNaN(max) ? null : max / 100,
         meters: meters.get(v)?.length ?? 0,
