@@ -1,34 +1,146 @@
 -- Daily rollups per device, beside the hourly ones and maintained in the same statement
--- (src/telemetry/rollups.ts explains the arrays): any run of whole hours that starts or
--- ends at a UTC midnight is read from one row per day, so the fleet view over 24 hours
--- reads two rows per device instead of 24. Partitioned by month like the rest, so
--- retention drops them with their raw month.
+-- (src/telemetry/rollups.ts): one row per device and UTC day, with each hour's sums in a
+-- column of its own (energy in Wh and temperatures in hundredths of a degree, the
+-- readings' own scales, so the integers are exact). Adding a reading is plain additions
+-- to its hour's columns, and the fleet view over 24 hours reads two rows per device
+-- instead of 24. Partitioned by month like the rest, so retention drops them with their
+-- raw month.
 create table meter_daily (
   meter_id uuid not null,
   day timestamptz not null,
-  ac_wh_before int8[] not null,
-  readings_before int4[] not null,
+  ac_wh_00 int8 not null default 0,
+  ac_wh_01 int8 not null default 0,
+  ac_wh_02 int8 not null default 0,
+  ac_wh_03 int8 not null default 0,
+  ac_wh_04 int8 not null default 0,
+  ac_wh_05 int8 not null default 0,
+  ac_wh_06 int8 not null default 0,
+  ac_wh_07 int8 not null default 0,
+  ac_wh_08 int8 not null default 0,
+  ac_wh_09 int8 not null default 0,
+  ac_wh_10 int8 not null default 0,
+  ac_wh_11 int8 not null default 0,
+  ac_wh_12 int8 not null default 0,
+  ac_wh_13 int8 not null default 0,
+  ac_wh_14 int8 not null default 0,
+  ac_wh_15 int8 not null default 0,
+  ac_wh_16 int8 not null default 0,
+  ac_wh_17 int8 not null default 0,
+  ac_wh_18 int8 not null default 0,
+  ac_wh_19 int8 not null default 0,
+  ac_wh_20 int8 not null default 0,
+  ac_wh_21 int8 not null default 0,
+  ac_wh_22 int8 not null default 0,
+  ac_wh_23 int8 not null default 0,
+  readings_00 int4 not null default 0,
+  readings_01 int4 not null default 0,
+  readings_02 int4 not null default 0,
+  readings_03 int4 not null default 0,
+  readings_04 int4 not null default 0,
+  readings_05 int4 not null default 0,
+  readings_06 int4 not null default 0,
+  readings_07 int4 not null default 0,
+  readings_08 int4 not null default 0,
+  readings_09 int4 not null default 0,
+  readings_10 int4 not null default 0,
+  readings_11 int4 not null default 0,
+  readings_12 int4 not null default 0,
+  readings_13 int4 not null default 0,
+  readings_14 int4 not null default 0,
+  readings_15 int4 not null default 0,
+  readings_16 int4 not null default 0,
+  readings_17 int4 not null default 0,
+  readings_18 int4 not null default 0,
+  readings_19 int4 not null default 0,
+  readings_20 int4 not null default 0,
+  readings_21 int4 not null default 0,
+  readings_22 int4 not null default 0,
+  readings_23 int4 not null default 0,
   -- The transaction that last wrote the row: what the fleet cache reads again (src/analytics/fleet-cache.ts).
   changed_xid xid8 not null default pg_current_xact_id(),
-  primary key (meter_id, day)
+  -- Day first: the fleet view reads whole days, in ranges of device id, and a reading's
+  -- upsert finds its row by both; one index where two would cost every new row twice.
+  primary key (day, meter_id)
 ) partition by range (day);
 --> statement-breakpoint
 create table vehicle_daily (
   vehicle_id uuid not null,
   day timestamptz not null,
-  dc_wh_before int8[] not null,
-  readings_before int4[] not null,
-  temp_max_before int4[] not null,
-  temp_max_from int4[] not null,
+  dc_wh_00 int8 not null default 0,
+  dc_wh_01 int8 not null default 0,
+  dc_wh_02 int8 not null default 0,
+  dc_wh_03 int8 not null default 0,
+  dc_wh_04 int8 not null default 0,
+  dc_wh_05 int8 not null default 0,
+  dc_wh_06 int8 not null default 0,
+  dc_wh_07 int8 not null default 0,
+  dc_wh_08 int8 not null default 0,
+  dc_wh_09 int8 not null default 0,
+  dc_wh_10 int8 not null default 0,
+  dc_wh_11 int8 not null default 0,
+  dc_wh_12 int8 not null default 0,
+  dc_wh_13 int8 not null default 0,
+  dc_wh_14 int8 not null default 0,
+  dc_wh_15 int8 not null default 0,
+  dc_wh_16 int8 not null default 0,
+  dc_wh_17 int8 not null default 0,
+  dc_wh_18 int8 not null default 0,
+  dc_wh_19 int8 not null default 0,
+  dc_wh_20 int8 not null default 0,
+  dc_wh_21 int8 not null default 0,
+  dc_wh_22 int8 not null default 0,
+  dc_wh_23 int8 not null default 0,
+  readings_00 int4 not null default 0,
+  readings_01 int4 not null default 0,
+  readings_02 int4 not null default 0,
+  readings_03 int4 not null default 0,
+  readings_04 int4 not null default 0,
+  readings_05 int4 not null default 0,
+  readings_06 int4 not null default 0,
+  readings_07 int4 not null default 0,
+  readings_08 int4 not null default 0,
+  readings_09 int4 not null default 0,
+  readings_10 int4 not null default 0,
+  readings_11 int4 not null default 0,
+  readings_12 int4 not null default 0,
+  readings_13 int4 not null default 0,
+  readings_14 int4 not null default 0,
+  readings_15 int4 not null default 0,
+  readings_16 int4 not null default 0,
+  readings_17 int4 not null default 0,
+  readings_18 int4 not null default 0,
+  readings_19 int4 not null default 0,
+  readings_20 int4 not null default 0,
+  readings_21 int4 not null default 0,
+  readings_22 int4 not null default 0,
+  readings_23 int4 not null default 0,
+  temp_max_00 int4,
+  temp_max_01 int4,
+  temp_max_02 int4,
+  temp_max_03 int4,
+  temp_max_04 int4,
+  temp_max_05 int4,
+  temp_max_06 int4,
+  temp_max_07 int4,
+  temp_max_08 int4,
+  temp_max_09 int4,
+  temp_max_10 int4,
+  temp_max_11 int4,
+  temp_max_12 int4,
+  temp_max_13 int4,
+  temp_max_14 int4,
+  temp_max_15 int4,
+  temp_max_16 int4,
+  temp_max_17 int4,
+  temp_max_18 int4,
+  temp_max_19 int4,
+  temp_max_20 int4,
+  temp_max_21 int4,
+  temp_max_22 int4,
+  temp_max_23 int4,
   changed_xid xid8 not null default pg_current_xact_id(),
-  primary key (vehicle_id, day)
+  primary key (day, vehicle_id)
 ) partition by range (day);
---> statement-breakpoint
--- The fleet view reads a few days of every device, in ranges of device id; neither column
--- of a row ever changes, so its in-place updates stay HOT.
-create index meter_daily_day_idx on meter_daily (day, meter_id);
---> statement-breakpoint
-create index vehicle_daily_day_idx on vehicle_daily (day, vehicle_id);
 --> statement-breakpoint
 create or replace function create_telemetry_partition(parent text, month_start date)
 returns text
@@ -76,31 +188,134 @@ begin
 end;
 $$;
 --> statement-breakpoint
-insert into meter_daily (meter_id, day, ac_wh_before, readings_before)
-select meter_id, day, array_agg(ac_wh order by i), array_agg(readings order by i)
-from (
-  select h.meter_id, date_trunc('day', h.hour, 'UTC') as day, i,
-         coalesce(sum((h.kwh_consumed_ac * 1000)::int8)
-           filter (where extract(hour from h.hour at time zone 'UTC') < i), 0)::int8 as ac_wh,
-         coalesce(sum(h.readings) filter (where extract(hour from h.hour at time zone 'UTC') < i), 0)::int4 as readings
-  from meter_hourly h cross join generate_series(0, 24) as i
-  group by 1, 2, 3
-) before
+insert into meter_daily (meter_id, day, ac_wh_00, ac_wh_01, ac_wh_02, ac_wh_03, ac_wh_04, ac_wh_05, ac_wh_06, ac_wh_07, ac_wh_08, ac_wh_09, ac_wh_10, ac_wh_11, ac_wh_12, ac_wh_13, ac_wh_14, ac_wh_15, ac_wh_16, ac_wh_17, ac_wh_18, ac_wh_19, ac_wh_20, ac_wh_21, ac_wh_22, ac_wh_23, readings_00, readings_01, readings_02, readings_03, readings_04, readings_05, readings_06, readings_07, readings_08, readings_09, readings_10, readings_11, readings_12, readings_13, readings_14, readings_15, readings_16, readings_17, readings_18, readings_19, readings_20, readings_21, readings_22, readings_23)
+select meter_id, date_trunc('day', hour, 'UTC'),
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 0), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 1), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 2), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 3), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 4), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 5), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 6), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 7), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 8), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 9), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 10), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 11), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 12), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 13), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 14), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 15), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 16), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 17), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 18), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 19), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 20), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 21), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 22), 0)::int8,
+       coalesce(sum(kwh_consumed_ac * 1000) filter (where extract(hour from hour at time zone 'UTC') = 23), 0)::int8,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 0), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 1), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 2), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 3), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 4), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 5), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 6), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 7), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 8), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 9), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 10), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 11), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 12), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 13), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 14), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 15), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 16), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 17), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 18), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 19), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 20), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 21), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 22), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 23), 0)::int4
+from meter_hourly
 group by 1, 2;
 --> statement-breakpoint
-insert into vehicle_daily (vehicle_id, day, dc_wh_before, readings_before, temp_max_before, temp_max_from)
-select vehicle_id, day, array_agg(dc_wh order by i), array_agg(readings order by i), array_agg(max_before order by i),
-       array_agg(max_from order by i)
-from (
-  select h.vehicle_id, date_trunc('day', h.hour, 'UTC') as day, i,
-         coalesce(sum((h.kwh_delivered_dc * 1000)::int8)
-           filter (where extract(hour from h.hour at time zone 'UTC') < i), 0)::int8 as dc_wh,
-         coalesce(sum(h.readings) filter (where extract(hour from h.hour at time zone 'UTC') < i), 0)::int4 as readings,
-         (max(h.battery_temp_max) filter (where extract(hour from h.hour at time zone 'UTC') < i) * 100)::int4 as max_before,
-         (max(h.battery_temp_max) filter (where extract(hour from h.hour at time zone 'UTC') >= i) * 100)::int4 as max_from
-  from vehicle_hourly h cross join generate_series(0, 24) as i
-  group by 1, 2, 3
-) before
+insert into vehicle_daily (vehicle_id, day, dc_wh_00, dc_wh_01, dc_wh_02, dc_wh_03, dc_wh_04, dc_wh_05, dc_wh_06, dc_wh_07, dc_wh_08, dc_wh_09, dc_wh_10, dc_wh_11, dc_wh_12, dc_wh_13, dc_wh_14, dc_wh_15, dc_wh_16, dc_wh_17, dc_wh_18, dc_wh_19, dc_wh_20, dc_wh_21, dc_wh_22, dc_wh_23, readings_00, readings_01, readings_02, readings_03, readings_04, readings_05, readings_06, readings_07, readings_08, readings_09, readings_10, readings_11, readings_12, readings_13, readings_14, readings_15, readings_16, readings_17, readings_18, readings_19, readings_20, readings_21, readings_22, readings_23, temp_max_00, temp_max_01, temp_max_02, temp_max_03, temp_max_04, temp_max_05, temp_max_06, temp_max_07, temp_max_08, temp_max_09, temp_max_10, temp_max_11, temp_max_12, temp_max_13, temp_max_14, temp_max_15, temp_max_16, temp_max_17, temp_max_18, temp_max_19, temp_max_20, temp_max_21, temp_max_22, temp_max_23)
+select vehicle_id, date_trunc('day', hour, 'UTC'),
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 0), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 1), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 2), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 3), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 4), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 5), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 6), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 7), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 8), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 9), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 10), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 11), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 12), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 13), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 14), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 15), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 16), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 17), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 18), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 19), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 20), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 21), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 22), 0)::int8,
+       coalesce(sum(kwh_delivered_dc * 1000) filter (where extract(hour from hour at time zone 'UTC') = 23), 0)::int8,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 0), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 1), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 2), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 3), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 4), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 5), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 6), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 7), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 8), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 9), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 10), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 11), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 12), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 13), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 14), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 15), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 16), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 17), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 18), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 19), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 20), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 21), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 22), 0)::int4,
+       coalesce(sum(readings) filter (where extract(hour from hour at time zone 'UTC') = 23), 0)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 0)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 1)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 2)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 3)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 4)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 5)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 6)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 7)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 8)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 9)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 10)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 11)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 12)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 13)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 14)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 15)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 16)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 17)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 18)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 19)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 20)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 21)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 22)::int4,
+       max(battery_temp_max * 100) filter (where extract(hour from hour at time zone 'UTC') = 23)::int4
+from vehicle_hourly
 group by 1, 2;
 --> statement-breakpoint
 -- Links too record the transaction that last wrote them, whoever writes them.

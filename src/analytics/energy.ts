@@ -6,6 +6,7 @@
 // starts or ends inside an hour has that hour read from raw rows.
 import type { PendingQuery, Row } from "postgres";
 import type { Sql } from "../db/client.ts";
+import { HOURS_OF_DAY } from "../telemetry/rollups.ts";
 
 export interface Window {
   from: Date;
@@ -197,8 +198,8 @@ const DAY_MS = 24 * HOUR_MS;
 
 /**
  * The days a window of whole hours touches, as rows of the daily rollups: hours [lo, hi)
- * of the first and last day, all hours of those between. Undefined when the daily rows
- * cannot answer: a window inside one day that touches neither of its midnights.
+ * of the first and last day, all hours of those between. Undefined for a window that
+ * does not start and end on whole hours.
  */
 export function dailyPieces(window: Window) {
   const from = window.from.getTime();
@@ -208,7 +209,6 @@ export function dailyPieces(window: Window) {
   const lastDay = Math.floor((to - 1) / DAY_MS) * DAY_MS;
   const lo = (from - firstDay) / HOUR_MS;
   const hi = (to - lastDay) / HOUR_MS;
-  if (firstDay === lastDay && lo > 0 && hi < 24) return undefined;
   return { firstDay: new Date(firstDay), lastDay: new Date(lastDay), lo, hi };
 }
 
@@ -234,20 +234,16 @@ export function fleetPart(sql: Sql, window: Window, [low, high]: [string | null,
   const to = iso(window.to);
   const inPart = (column: string) =>
     sql`${low === null ? sql`true` : sql`${sql(column)} >= ${low}::uuid`} and ${high === null ? sql`true` : sql`${sql(column)} < ${high}::uuid`}`;
-  // Array positions of the hours [lo, hi) of each day (SQL arrays start at 1). OFFSET 0
-  // keeps them computed once per row instead of at every use.
-  const days = (
-    table: "meter_daily" | "vehicle_daily",
-    columns: PendingQuery<Row[]>,
-    which: PendingQuery<Row[]>,
-  ) => sql`
-    select ${columns},
-           case when day = ${iso(firstDay)}::timestamptz then ${lo + 1}::int else 1 end as lo,
-           case when day = ${iso(lastDay)}::timestamptz then ${hi + 1}::int else 25 end as hi
-    from ${sql(table)}
-    where day >= ${iso(firstDay)}::timestamptz and day <= ${iso(lastDay)}::timestamptz and ${which}
-    offset 0
-  `;
+  // A day's share of the window: its hour columns [lo, hi), added up or their greatest.
+  const hours = (prefix: string, first: number, last: number, combine: "sum" | "greatest") => {
+    const columns = HOURS_OF_DAY.slice(first, last).map((hour) => `${prefix}_${hour}`);
+    return combine === "sum" ? columns.join(" + ") : `greatest(${columns.join(", ")})`;
+  };
+  const share = (prefix: string, combine: "sum" | "greatest") =>
+    sql`case when day = ${iso(firstDay)}::timestamptz then ${sql.unsafe(hours(prefix, lo, firstDay.getTime() === lastDay.getTime() ? hi : 24, combine))}
+             when day = ${iso(lastDay)}::timestamptz then ${sql.unsafe(hours(prefix, 0, hi, combine))}
+             else ${sql.unsafe(hours(prefix, 0, 24, combine))} end`;
+  const inDays = sql`day >= ${iso(firstDay)}::timestamptz and day <= ${iso(lastDay)}::timestamptz`;
   return sql<FleetVehicleEnergy[]>`
     with links as (
       -- A boolean column rather than a filter on the bounds: the planner cannot estimate how
@@ -260,23 +256,15 @@ export function fleetPart(sql: Sql, window: Window, [low, high]: [string | null,
     -- Every vehicle's rows and every row of its whole-window meters, summed per vehicle in
     -- one pass; a meter counts as feeding the vehicle when it had readings in the window.
     parts as (
-      select vehicle_id, dc_wh_before[hi] - dc_wh_before[lo] as dc_wh, readings_before[hi] - readings_before[lo] as readings,
-             case when lo = 1 then temp_max_before[hi] else temp_max_from[lo] end as temp_max,
-             0::int8 as ac_wh, 0 as meter_readings
-      from (${days(
-        "vehicle_daily",
-        sql`vehicle_id, dc_wh_before, readings_before, temp_max_before, temp_max_from`,
-        inPart("vehicle_id"),
-      )}) d
+      select vehicle_id, ${share("dc_wh", "sum")} as dc_wh, ${share("readings", "sum")} as readings,
+             ${share("temp_max", "greatest")} as temp_max, 0::int8 as ac_wh, 0 as meter_readings
+      from vehicle_daily
+      where ${inDays} and ${inPart("vehicle_id")}
       union all
-      select s.vehicle_id, 0, 0, null, m.ac_wh_before[m.hi] - m.ac_wh_before[m.lo], m.readings_before[m.hi] - m.readings_before[m.lo]
+      select s.vehicle_id, 0, 0, null, ${share("ac_wh", "sum")}, ${share("readings", "sum")}
       from mine s
-      join (${days(
-        "meter_daily",
-        sql`meter_id, ac_wh_before, readings_before`,
-        sql`meter_id in (select meter_id from mine where whole)`,
-      )}) m on m.meter_id = s.meter_id
-      where s.whole
+      join meter_daily m on m.meter_id = s.meter_id
+      where s.whole and ${inDays}
       union all
       select vehicle_id, 0, 0, null, round(ac * 1000)::int8, 1 from (${meterParts(sql, window)}) partial
     ),

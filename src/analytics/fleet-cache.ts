@@ -19,22 +19,26 @@
 // left to SQL: holding every device's rows for a month would take too much memory.
 import type { Sql } from "../db/client.ts";
 import { inOneSnapshot } from "../db/snapshot.ts";
+import { HOURS_OF_DAY } from "../telemetry/rollups.ts";
 import { dailyPieces, type FleetVehicleEnergy, partialLinkEnergyQuery, type Window } from "./energy.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Windows touching at most this many UTC days are served from the cache. */
 export const CACHED_DAYS = 3;
 
-const HOURS = 25; // array positions: before hour 0 .. before hour 24 (the whole day)
-const VEHICLE_FIELDS = ["dcWh", "readings", "maxBefore", "maxFrom"] as const;
+const POSITIONS = 25; // sums before hour 0 .. before hour 24 (the whole day); maxima of hours 0 .. 23
+/** Fields kept as running sums: position i is the sum over the hours before hour i. */
+const SUMMED = new Set(["dcWh", "acWh", "readings"]);
+const VEHICLE_FIELDS = ["dcWh", "readings", "tempMax"] as const;
 const METER_FIELDS = ["acWh", "readings"] as const;
 type Field = (typeof VEHICLE_FIELDS)[number] | (typeof METER_FIELDS)[number];
 
 /**
- * One table's rows of one day, by device number, as columns: `values[field][hour * capacity
- * + device]`. Laid out hour by hour, the one or two positions a window needs are read
- * in order for every device, rather than chasing one small array per row. NaN where a
- * maximum has no reading.
+ * One table's rows of one day, by device number, as columns: `values[field][position *
+ * capacity + device]`. Sums are kept running (position i: the hours before hour i), so a
+ * window's share of a day is two reads; maxima per hour (NaN: no reading). Laid out
+ * position by position, what a window needs is read in order for every device rather
+ * than by chasing one small array per row.
  */
 class DayColumns {
   capacity = 0;
@@ -54,11 +58,20 @@ class DayColumns {
     this.present[device] = 1;
     for (const field of this.fields) {
       const column = this.values.get(field) as Float64Array;
-      const array = row[field] as (number | null)[];
-      for (let hour = 0; hour < HOURS; hour++) {
-        const value = array[hour];
-        // NULL (no reading in those hours) arrives as null or NaN.
-        column[hour * this.capacity + device] = value === null || value === undefined ? Number.NaN : value;
+      const hours = row[field] as (number | null)[];
+      if (SUMMED.has(field)) {
+        let sum = 0;
+        column[device] = 0;
+        for (let hour = 0; hour < 24; hour++) {
+          sum += hours[hour] ?? 0;
+          column[(hour + 1) * this.capacity + device] = sum;
+        }
+      } else {
+        for (let hour = 0; hour < 24; hour++) {
+          const value = hours[hour];
+          // NULL (no reading that hour) arrives as null or NaN.
+          column[hour * this.capacity + device] = value === null || value === undefined ? Number.NaN : value;
+        }
       }
     }
   }
@@ -72,10 +85,13 @@ class DayColumns {
   private grow(capacity: number): void {
     for (const field of this.fields) {
       const old = this.values.get(field);
-      const values = new Float64Array(HOURS * capacity);
-      if (old)
-        for (let hour = 0; hour < HOURS; hour++)
-          values.set(old.subarray(hour * this.capacity, (hour + 1) * this.capacity), hour * capacity);
+      const values = new Float64Array(POSITIONS * capacity);
+      if (!SUMMED.has(field)) values.fill(Number.NaN); // no reading
+      if (old) {
+        for (let position = 0; position < POSITIONS; position++) {
+          values.set(old.subarray(position * this.capacity, (position + 1) * this.capacity), position * capacity);
+        }
+      }
       this.values.set(field, values);
     }
     const present = new Uint8Array(capacity);
@@ -124,12 +140,15 @@ const partitionOf = (table: Table, dayMs: number) => {
   return `${table}_y${date.getUTCFullYear()}m${String(date.getUTCMonth() + 1).padStart(2, "0")}`;
 };
 
+const hourArray = (prefix: string, cast: string) =>
+  `array[${HOURS_OF_DAY.map((hour) => `${prefix}_${hour}`).join(", ")}]::${cast}[]`;
+
 const COLUMNS = {
   vehicle_daily: `vehicle_id as "deviceId", (extract(epoch from day) * 1000)::float8 as "dayMs",
-    dc_wh_before::float8[] as "dcWh", readings_before as readings,
-    temp_max_before as "maxBefore", temp_max_from as "maxFrom"`,
+    ${hourArray("dc_wh", "float8")} as "dcWh", ${hourArray("readings", "int4")} as readings,
+    ${hourArray("temp_max", "int4")} as "tempMax"`,
   meter_daily: `meter_id as "deviceId", (extract(epoch from day) * 1000)::float8 as "dayMs",
-    ac_wh_before::float8[] as "acWh", readings_before as readings`,
+    ${hourArray("ac_wh", "float8")} as "acWh", ${hourArray("readings", "int4")} as readings`,
 } as const;
 
 /** One table's read: the days it finds, to be kept once every read of the snapshot succeeded. */
@@ -293,13 +312,18 @@ export class FleetCache {
       if (!day) return;
       const [dcHi, dcLo] = [day.column("dcWh", hi), day.column("dcWh", lo)];
       const [readingsHi, readingsLo] = [day.column("readings", hi), day.column("readings", lo)];
-      const max = lo === 0 ? day.column("maxBefore", hi) : day.column("maxFrom", lo);
-      for (let v = 0; v < Math.min(day.capacity, vehicleCount); v++) {
+      const count = Math.min(day.capacity, vehicleCount);
+      for (let v = 0; v < count; v++) {
         if (!day.present[v]) continue;
         dcWh[v] = (dcWh[v] as number) + (dcHi[v] as number) - (dcLo[v] as number);
         readings[v] = (readings[v] as number) + (readingsHi[v] as number) - (readingsLo[v] as number);
-        const value = max[v] as number;
-        if (value > (tempMax[v] as number) || Number.isNaN(tempMax[v] as number)) tempMax[v] = value;
+      }
+      for (let hour = lo; hour < hi; hour++) {
+        const max = day.column("tempMax", hour);
+        for (let v = 0; v < count; v++) {
+          const value = max[v] as number;
+          if (value > (tempMax[v] as number) || Number.isNaN(tempMax[v] as number)) tempMax[v] = value;
+        }
       }
     });
     const meterCount = this.meters.ids.length;

@@ -4,24 +4,82 @@
 // and the benchmark's store generator (bench/fleet-store.ts) both use these very texts.
 //
 // - Hourly (`*_hourly`): one row per device and UTC hour, for hours and series.
-// - Daily (`*_daily`): one row per device and UTC day whose arrays answer any run of whole
-//   hours that starts or ends at midnight with two array reads, so a fleet window of 24 hours
-//   is two rows per device, not 24. Element i + 1 (SQL arrays start at 1) of a `*_before`
-//   array sums or maxes the day's hours before hour i (i = 0..24); element i + 1 of
-//   `temp_max_from` is the maximum over hours i..23. Hours [lo, hi) of a day then give
-//   before[hi + 1] - before[lo + 1] for sums, and the maximum when lo = 0 or hi = 24.
-//   Energy is in Wh and temperatures in hundredths of a degree: the readings' own scales
-//   (3 and 2 decimals), so the integers are exact. `changed_xid` names the transaction that
-//   last wrote the row, for the fleet cache (src/analytics/fleet-cache.ts).
+// - Daily (`*_daily`): one row per device and UTC day, each hour's sums in columns of
+//   their own (`ac_wh_00` … `ac_wh_23`, `readings_00` …, `temp_max_00` …), so a reading is
+//   added with plain additions and the fleet view reads two rows per device for 24 hours
+//   instead of 24. Energy is in Wh and temperatures in hundredths of a degree: the
+//   readings' own scales (3 and 2 decimals), so the integers are exact. `changed_xid`
+//   names the transaction that last wrote the row, for the fleet cache
+//   (src/analytics/fleet-cache.ts).
 
-const hourOfDay = "extract(hour from hour at time zone 'UTC')::int";
+const HOUR_OF_DAY = "extract(hour from hour at time zone 'UTC')::int";
 
-/** Adds each element of the stored array to the one of the new (`excluded`) array. */
-const elementwise = (table: string, column: string, combine: (a: string, b: string) => string) =>
-  `${column} = (select array_agg(${combine("a", "b")} order by n)
-     from unnest(${table}.${column}, excluded.${column}) with ordinality as u(a, b, n))`;
-const plus = (a: string, b: string) => `${a} + ${b}`;
-const greatest = (a: string, b: string) => `greatest(${a}, ${b})`;
+/** The hours of a day as column suffixes, 00 to 23. */
+export const HOURS_OF_DAY = Array.from({ length: 24 }, (_, hour) => String(hour).padStart(2, "0"));
+const eachHour = (column: (hour: string, index: number) => string) => HOURS_OF_DAY.map(column).join(",\n      ");
+
+interface HourField {
+  /** Column prefix in the daily table: `${prefix}_00` … `${prefix}_23`. */
+  prefix: string;
+  /** The hour's value, from a row of the hourly CTE. */
+  value: string;
+  cast: string;
+  /** Hours add up; maxima keep the greatest (NULL: no reading that hour). */
+  combine: "sum" | "max";
+}
+
+/**
+ * The CTEs adding the hourly CTE `hours` (one row per device and UTC hour) to `table`, one
+ * row per device and day. A device seen in one hour of a day, as live readings are, gets
+ * its row from plain CASE expressions; only a device with several hours of one day in the
+ * statement (a backfill) is aggregated, which costs about ten times more per row.
+ */
+function dailyRollup(table: string, device: string, hours: string, fields: HourField[]): string {
+  const dayOf = "date_trunc('day', hour, 'UTC')";
+  const single = fields.map((field) =>
+    eachHour((_, hour) =>
+      field.combine === "sum"
+        ? `(case when hour_of_day = ${hour} then ${field.value} else 0 end)::${field.cast}`
+        : `(case when hour_of_day = ${hour} then ${field.value} end)::${field.cast}`,
+    ),
+  );
+  const several = fields.map((field) =>
+    eachHour((_, hour) => {
+      const value = `${field.combine}(${field.value}) filter (where hour_of_day = ${hour})`;
+      return field.combine === "sum" ? `coalesce(${value}, 0)::${field.cast}` : `(${value})::${field.cast}`;
+    }),
+  );
+  const updates = fields.map((field) =>
+    eachHour((hour) => {
+      const [stored, added] = [`${table}.${field.prefix}_${hour}`, `excluded.${field.prefix}_${hour}`];
+      return `${field.prefix}_${hour} = ${field.combine === "sum" ? `${stored} + ${added}` : `greatest(${stored}, ${added})`}`;
+    }),
+  );
+  return `
+  ${table}_hours as (
+    select *, ${dayOf} as day, ${HOUR_OF_DAY} as hour_of_day,
+           count(*) over (partition by ${device}, ${dayOf}) as hours_that_day
+    from ${hours}
+  ),
+  ${table}_rollup as (
+    insert into ${table} (${device}, day,
+      ${fields.map((field) => names(field.prefix)).join(",\n      ")})
+    select ${device}, day,
+      ${single.join(",\n      ")}
+    from ${table}_hours where hours_that_day = 1
+    union all
+    select ${device}, day,
+      ${several.join(",\n      ")}
+    from ${table}_hours where hours_that_day > 1
+    group by 1, 2
+    order by 2, 1
+    on conflict (day, ${device}) do update set
+      ${updates.join(",\n      ")},
+      changed_xid = pg_current_xact_id()
+  )`;
+}
+
+const names = (prefix: string) => eachHour((hour) => `${prefix}_${hour}`);
 
 export const METER_ROLLUPS = `
   meter_hours as (
@@ -38,24 +96,10 @@ export const METER_ROLLUPS = `
       kwh_consumed_ac = meter_hourly.kwh_consumed_ac + excluded.kwh_consumed_ac,
       readings = meter_hourly.readings + excluded.readings
   ),
-  meter_daily_rollup as (
-    insert into meter_daily (meter_id, day, ac_wh_before, readings_before)
-    select meter_id, day, array_agg(ac_wh order by i), array_agg(readings order by i)
-    from (
-      select h.meter_id, date_trunc('day', h.hour, 'UTC') as day, i,
-             coalesce(sum((h.kwh_consumed_ac * 1000)::int8) filter (where h.hour_of_day < i), 0)::int8 as ac_wh,
-             coalesce(sum(h.readings) filter (where h.hour_of_day < i), 0)::int4 as readings
-      from (select *, ${hourOfDay} as hour_of_day from meter_hours) h
-      cross join generate_series(0, 24) as i
-      group by 1, 2, 3
-    ) before
-    group by 1, 2
-    order by 1, 2
-    on conflict (meter_id, day) do update set
-      ${elementwise("meter_daily", "ac_wh_before", plus)},
-      ${elementwise("meter_daily", "readings_before", plus)},
-      changed_xid = pg_current_xact_id()
-  )`;
+  ${dailyRollup("meter_daily", "meter_id", "meter_hours", [
+    { prefix: "ac_wh", value: "(kwh_consumed_ac * 1000)", cast: "int8", combine: "sum" },
+    { prefix: "readings", value: "readings", cast: "int4", combine: "sum" },
+  ])}`;
 
 export const VEHICLE_ROLLUPS = `
   vehicle_hours as (
@@ -81,26 +125,8 @@ export const VEHICLE_ROLLUPS = `
       soc_min = least(vehicle_hourly.soc_min, excluded.soc_min),
       soc_max = greatest(vehicle_hourly.soc_max, excluded.soc_max)
   ),
-  vehicle_daily_rollup as (
-    insert into vehicle_daily (vehicle_id, day, dc_wh_before, readings_before, temp_max_before, temp_max_from)
-    select vehicle_id, day, array_agg(dc_wh order by i), array_agg(readings order by i),
-           array_agg(max_before order by i), array_agg(max_from order by i)
-    from (
-      select h.vehicle_id, date_trunc('day', h.hour, 'UTC') as day, i,
-             coalesce(sum((h.kwh_delivered_dc * 1000)::int8) filter (where h.hour_of_day < i), 0)::int8 as dc_wh,
-             coalesce(sum(h.readings) filter (where h.hour_of_day < i), 0)::int4 as readings,
-             (max(h.battery_temp_max) filter (where h.hour_of_day < i) * 100)::int4 as max_before,
-             (max(h.battery_temp_max) filter (where h.hour_of_day >= i) * 100)::int4 as max_from
-      from (select *, ${hourOfDay} as hour_of_day from vehicle_hours) h
-      cross join generate_series(0, 24) as i
-      group by 1, 2, 3
-    ) before
-    group by 1, 2
-    order by 1, 2
-    on conflict (vehicle_id, day) do update set
-      ${elementwise("vehicle_daily", "dc_wh_before", plus)},
-      ${elementwise("vehicle_daily", "readings_before", plus)},
-      ${elementwise("vehicle_daily", "temp_max_before", greatest)},
-      ${elementwise("vehicle_daily", "temp_max_from", greatest)},
-      changed_xid = pg_current_xact_id()
-  )`;
+  ${dailyRollup("vehicle_daily", "vehicle_id", "vehicle_hours", [
+    { prefix: "dc_wh", value: "(kwh_delivered_dc * 1000)", cast: "int8", combine: "sum" },
+    { prefix: "readings", value: "readings", cast: "int4", combine: "sum" },
+    { prefix: "temp_max", value: "(battery_temp_max * 100)", cast: "int4", combine: "max" },
+  ])}`;
