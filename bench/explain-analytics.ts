@@ -5,7 +5,8 @@
 // and the fleet over its default 24 whole hours. Point it at a database holding a store:
 // `bun run bench -- --analytics-only --keep` prints its URL and leaves it running.
 
-import { energyQuery, fleetPart, linkFactsQuery, type Window } from "../src/analytics/energy.ts";
+import { energyQuery, linkFactsQuery, type Window } from "../src/analytics/energy.ts";
+import { fleetPart } from "../src/analytics/fleet-sql.ts";
 import { createSql } from "../src/db/client.ts";
 import { describeDevices } from "../tools/load/fleet.ts";
 import { FLEET_SEED } from "./fleet-store.ts";

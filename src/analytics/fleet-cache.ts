@@ -19,106 +19,13 @@
 // left to SQL: holding every device's rows for a month would take too much memory.
 import type { Sql } from "../db/client.ts";
 import { inOneSnapshot } from "../db/snapshot.ts";
-import { HOURS_OF_DAY } from "../telemetry/rollups.ts";
-import { dailyPieces, type FleetVehicleEnergy, partialLinkEnergyQuery, type Window } from "./energy.ts";
+import { type DayColumns, Devices, readDays } from "./day-columns.ts";
+import type { Window } from "./energy.ts";
+import { dailyPieces, type FleetVehicleEnergy, partialLinkEnergyQuery } from "./fleet-sql.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Windows touching at most this many UTC days are served from the cache. */
 export const CACHED_DAYS = 3;
-
-const POSITIONS = 25; // sums before hour 0 .. before hour 24 (the whole day); maxima of hours 0 .. 23
-/** Fields kept as running sums: position i is the sum over the hours before hour i. */
-const SUMMED = new Set(["dcWh", "acWh", "readings"]);
-const VEHICLE_FIELDS = ["dcWh", "readings", "tempMax"] as const;
-const METER_FIELDS = ["acWh", "readings"] as const;
-type Field = (typeof VEHICLE_FIELDS)[number] | (typeof METER_FIELDS)[number];
-
-/**
- * One table's rows of one day, by device number, as columns: `values[field][position *
- * capacity + device]`. Sums are kept running (position i: the hours before hour i), so a
- * window's share of a day is two reads; maxima per hour (NaN: no reading). Laid out
- * position by position, what a window needs is read in order for every device rather
- * than by chasing one small array per row.
- */
-class DayColumns {
-  capacity = 0;
-  present = new Uint8Array(0);
-  values = new Map<Field, Float64Array>();
-
-  constructor(
-    private readonly fields: readonly Field[],
-    /** Storage of the partition the rows were read from. */
-    readonly storage: number | null,
-  ) {
-    for (const field of fields) this.values.set(field, new Float64Array(0));
-  }
-
-  set(device: number, row: Record<string, unknown>): void {
-    if (device >= this.capacity) this.grow(Math.max(1024, device + 1, this.capacity * 2));
-    this.present[device] = 1;
-    for (const field of this.fields) {
-      const column = this.values.get(field) as Float64Array;
-      const hours = row[field] as (number | null)[];
-      if (SUMMED.has(field)) {
-        let sum = 0;
-        column[device] = 0;
-        for (let hour = 0; hour < 24; hour++) {
-          sum += hours[hour] ?? 0;
-          column[(hour + 1) * this.capacity + device] = sum;
-        }
-      } else {
-        for (let hour = 0; hour < 24; hour++) {
-          const value = hours[hour];
-          // NULL (no reading that hour) arrives as null or NaN.
-          column[hour * this.capacity + device] = value === null || value === undefined ? Number.NaN : value;
-        }
-      }
-    }
-  }
-
-  /** The column of one field at one array position, one value per device. */
-  column(field: Field, hour: number): Float64Array {
-    const values = this.values.get(field) as Float64Array;
-    return values.subarray(hour * this.capacity, (hour + 1) * this.capacity);
-  }
-
-  private grow(capacity: number): void {
-    for (const field of this.fields) {
-      const old = this.values.get(field);
-      const values = new Float64Array(POSITIONS * capacity);
-      if (!SUMMED.has(field)) values.fill(Number.NaN); // no reading
-      if (old) {
-        for (let position = 0; position < POSITIONS; position++) {
-          values.set(old.subarray(position * this.capacity, (position + 1) * this.capacity), position * capacity);
-        }
-      }
-      this.values.set(field, values);
-    }
-    const present = new Uint8Array(capacity);
-    present.set(this.present);
-    this.present = present;
-    this.capacity = capacity;
-  }
-}
-
-/**
- * Devices numbered in the order first seen, so a day's rows sit in columns and the
- * per-request sums run over arrays rather than maps of 10,000 ids.
- */
-class Devices {
-  readonly ids: string[] = [];
-  private readonly numbers = new Map<string, number>();
-
-  numberOf(id: string): number {
-    let number = this.numbers.get(id);
-    if (number === undefined) {
-      number = this.ids.length;
-      this.ids.push(id);
-      this.numbers.set(id, number);
-    }
-    return number;
-  }
-}
 
 /** The links, by device number. */
 interface Links {
@@ -126,74 +33,6 @@ interface Links {
   meter: Int32Array;
   linkedMs: Float64Array;
   unlinkedMs: Float64Array;
-}
-
-type Table = "vehicle_daily" | "meter_daily";
-
-// Arrays travel as literals, as in src/telemetry/store.ts: partition names and ISO-8601
-// instants need no quoting inside one.
-const literal = (values: string[]) => `{${values.join(",")}}`;
-const isoDay = (dayMs: number) => new Date(dayMs).toISOString();
-
-const partitionOf = (table: Table, dayMs: number) => {
-  const date = new Date(dayMs);
-  return `${table}_y${date.getUTCFullYear()}m${String(date.getUTCMonth() + 1).padStart(2, "0")}`;
-};
-
-const hourArray = (prefix: string, cast: string) =>
-  `array[${HOURS_OF_DAY.map((hour) => `${prefix}_${hour}`).join(", ")}]::${cast}[]`;
-
-const COLUMNS = {
-  vehicle_daily: `vehicle_id as "deviceId", (extract(epoch from day) * 1000)::float8 as "dayMs",
-    ${hourArray("dc_wh", "float8")} as "dcWh", ${hourArray("readings", "int4")} as readings,
-    ${hourArray("temp_max", "int4")} as "tempMax"`,
-  meter_daily: `meter_id as "deviceId", (extract(epoch from day) * 1000)::float8 as "dayMs",
-    ${hourArray("ac_wh", "float8")} as "acWh", ${hourArray("readings", "int4")} as readings`,
-} as const;
-
-/** One table's read: the days it finds, to be kept once every read of the snapshot succeeded. */
-async function readDays(
-  tx: Sql,
-  table: Table,
-  dayList: number[],
-  known: Map<number, DayColumns>,
-  devices: Devices,
-  horizon: string | undefined,
-) {
-  const [meta] = await tx<{ horizon: string; storage: (number | null)[] }[]>`
-    select pg_snapshot_xmin(pg_current_snapshot())::text as horizon,
-           array(
-             select pg_relation_filenode(to_regclass(name))::int8::float8
-             from unnest(${literal(dayList.map((day) => partitionOf(table, day)))}::text[]) with ordinality as n(name, i)
-             order by i
-           ) as storage
-  `;
-  if (!meta) throw new Error("the fleet cache read no snapshot");
-  // A day is read again whole when it is new, or its partition was dropped, truncated or rewritten.
-  const storageOf = (i: number) => (Number.isFinite(meta.storage[i]) ? (meta.storage[i] as number) : null);
-  const full = dayList.filter((day, i) => horizon === undefined || known.get(day)?.storage !== storageOf(i));
-  const which =
-    horizon === undefined
-      ? tx`true`
-      : tx`(day = any(${literal(full.map(isoDay))}::timestamptz[]) or changed_xid >= ${horizon}::xid8)`;
-  const rows = await tx<({ deviceId: string; dayMs: number } & Record<string, unknown>)[]>`
-    select ${tx.unsafe(COLUMNS[table])}
-    from ${tx(table)}
-    where day = any(${literal(dayList.map(isoDay))}::timestamptz[]) and ${which}
-  `;
-  return {
-    horizon: meta.horizon,
-    apply: () => {
-      const fields = table === "vehicle_daily" ? VEHICLE_FIELDS : METER_FIELDS;
-      const days = new Map<number, DayColumns>();
-      dayList.forEach((day, i) => {
-        const kept = full.includes(day) ? undefined : known.get(day);
-        days.set(day, kept ?? new DayColumns(fields, storageOf(i)));
-      });
-      for (const row of rows) days.get(row.dayMs)?.set(devices.numberOf(row.deviceId), row);
-      return days;
-    },
-  };
 }
 
 export class FleetCache {

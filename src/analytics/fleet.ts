@@ -3,20 +3,10 @@
 // Hour-aligned windows let every figure come from the daily and hourly rollups.
 import type { Sql } from "../db/client.ts";
 import { inOneSnapshot } from "../db/snapshot.ts";
-import {
-  dailyPieces,
-  type EnergyRow,
-  energyQuery,
-  FLEET_PARTS,
-  type FleetVehicleEnergy,
-  fleetPart,
-  idRanges,
-  type LinkFacts,
-  linkFactsQuery,
-  type Window,
-} from "./energy.ts";
+import { type EnergyRow, energyQuery, type LinkFacts, linkFactsQuery, type Window } from "./energy.ts";
 import { efficiency, kwh } from "./figures.ts";
 import { fleetCacheFor } from "./fleet-cache.ts";
+import { dailyPieces, FLEET_PARTS, type FleetVehicleEnergy, fleetPart, idRanges } from "./fleet-sql.ts";
 import { coverageOf, expectedPointsOf, type QualityFlag, type QualityThresholds, qualityFlags } from "./quality.ts";
 
 const RANKED = 10;

@@ -1,0 +1,142 @@
+// The fleet view's SQL over the daily rollups (src/telemetry/rollups.ts): a day's share of
+// a window of whole hours is a sum of its hour columns, so every device costs one row per
+// day. The fleet cache (src/analytics/fleet-cache.ts) serves the last few days from
+// memory; this serves longer windows, and the energy of links that start or end inside a
+// window, read as energyQuery reads it.
+import type { Sql } from "../db/client.ts";
+import { HOURS_OF_DAY } from "../telemetry/rollups.ts";
+import { clippedLinks, HOUR_MS, iso, meterParts, type Window, withHours } from "./energy.ts";
+
+/** One vehicle's figures over a fleet window, with the links that fed it. */
+export interface FleetVehicleEnergy {
+  vehicleId: string;
+  ac: number;
+  dc: number;
+  readings: number;
+  tempMax: number | null;
+  /** Meters linked to the vehicle at some point in the window. */
+  meters: number;
+  /** Of those, meters linked to another vehicle at an overlapping time. */
+  sharedMeters: number;
+}
+
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * The days a window of whole hours touches, as rows of the daily rollups: hours [lo, hi)
+ * of the first and last day, all hours of those between. Undefined for a window that
+ * does not start and end on whole hours.
+ */
+export function dailyPieces(window: Window) {
+  const from = window.from.getTime();
+  const to = window.to.getTime();
+  if (from % HOUR_MS !== 0 || to % HOUR_MS !== 0 || from >= to) return undefined;
+  const firstDay = Math.floor(from / DAY_MS) * DAY_MS;
+  const lastDay = Math.floor((to - 1) / DAY_MS) * DAY_MS;
+  const lo = (from - firstDay) / HOUR_MS;
+  const hi = (to - lastDay) / HOUR_MS;
+  return { firstDay: new Date(firstDay), lastDay: new Date(lastDay), lo, hi };
+}
+
+/**
+ * The fleet is read in this many parts at once, by ranges of vehicle id, each on its own
+ * connection and in one snapshot: one per core of the two-core machine it is measured on.
+ */
+export const FLEET_PARTS = 2;
+
+/** [low, high) bounds of vehicle ids splitting the UUID space evenly; null is open. */
+export function idRanges(parts: number): [string | null, string | null][] {
+  const bound = (k: number) =>
+    `${Math.floor((k * 0x1_0000_0000) / parts)
+      .toString(16)
+      .padStart(8, "0")}-0000-0000-0000-000000000000`;
+  return Array.from({ length: parts }, (_, k) => [k === 0 ? null : bound(k), k === parts - 1 ? null : bound(k + 1)]);
+}
+
+/** One part of the fleet: every figure of the vehicles whose id is in [low, high). */
+export function fleetPart(sql: Sql, window: Window, [low, high]: [string | null, string | null]) {
+  const { firstDay, lastDay, lo, hi } = dailyPieces(window) as NonNullable<ReturnType<typeof dailyPieces>>;
+  const from = iso(window.from);
+  const to = iso(window.to);
+  const inPart = (column: string) =>
+    sql`${low === null ? sql`true` : sql`${sql(column)} >= ${low}::uuid`} and ${high === null ? sql`true` : sql`${sql(column)} < ${high}::uuid`}`;
+  // A day's share of the window: its hour columns [lo, hi), added up or their greatest.
+  const hours = (prefix: string, first: number, last: number, combine: "sum" | "greatest") => {
+    const columns = HOURS_OF_DAY.slice(first, last).map((hour) => `${prefix}_${hour}`);
+    return combine === "sum" ? columns.join(" + ") : `greatest(${columns.join(", ")})`;
+  };
+  const share = (prefix: string, combine: "sum" | "greatest") =>
+    sql`case when day = ${iso(firstDay)}::timestamptz then ${sql.unsafe(hours(prefix, lo, firstDay.getTime() === lastDay.getTime() ? hi : 24, combine))}
+             when day = ${iso(lastDay)}::timestamptz then ${sql.unsafe(hours(prefix, 0, hi, combine))}
+             else ${sql.unsafe(hours(prefix, 0, 24, combine))} end`;
+  const inDays = sql`day >= ${iso(firstDay)}::timestamptz and day <= ${iso(lastDay)}::timestamptz`;
+  return sql<FleetVehicleEnergy[]>`
+    with links as (
+      -- A boolean column rather than a filter on the bounds: the planner cannot estimate how
+      -- many links cover the whole window, and taken for one it loops over the meters.
+      select *, f = ${from}::timestamptz and t = ${to}::timestamptz as whole
+      from (${clippedLinks(sql, undefined, window)}) clipped
+    ),
+    mine as (select * from links where ${inPart("vehicle_id")}),
+    spans as (${withHours(sql, sql`select * from mine where not whole`)}),
+    -- Every vehicle's rows and every row of its whole-window meters, summed per vehicle in
+    -- one pass; a meter counts as feeding the vehicle when it had readings in the window.
+    parts as (
+      select vehicle_id, ${share("dc_wh", "sum")} as dc_wh, ${share("readings", "sum")} as readings,
+             ${share("temp_max", "greatest")} as temp_max, 0::int8 as ac_wh, 0 as meter_readings
+      from vehicle_daily
+      where ${inDays} and ${inPart("vehicle_id")}
+      union all
+      select s.vehicle_id, 0, 0, null, ${share("ac_wh", "sum")}, ${share("readings", "sum")}
+      from mine s
+      join meter_daily m on m.meter_id = s.meter_id
+      where s.whole and ${inDays}
+      union all
+      select vehicle_id, 0, 0, null, round(ac * 1000)::int8, 1 from (${meterParts(sql, window)}) partial
+    ),
+    energy as (
+      select vehicle_id, sum(dc_wh) as dc_wh, sum(readings) as readings, max(temp_max) as temp_max, sum(ac_wh) as ac_wh
+      from parts
+      group by vehicle_id
+      having sum(readings) > 0 or sum(meter_readings) > 0
+    ),
+    -- Each (vehicle, meter) pair once, and whether another vehicle had the meter at an
+    -- overlapping time: hashed, where count(distinct) would sort.
+    pairs as (
+      select s.vehicle_id, s.meter_id, bool_or(other.meter_id is not null) as shared
+      from mine s
+      left join links other
+        on other.meter_id = s.meter_id and other.vehicle_id <> s.vehicle_id and other.f < s.t and other.t > s.f
+      group by 1, 2
+    ),
+    facts as (
+      select vehicle_id, count(*)::int as meters, count(*) filter (where shared)::int as shared_meters
+      from pairs
+      group by vehicle_id
+    )
+    select e.vehicle_id as "vehicleId", e.ac_wh::numeric / 1000 as ac, e.dc_wh::numeric / 1000 as dc,
+           e.readings::int as readings, e.temp_max::numeric / 100 as "tempMax", coalesce(f.meters, 0) as meters,
+           coalesce(f.shared_meters, 0) as "sharedMeters"
+    from energy e
+    left join facts f on f.vehicle_id = e.vehicle_id
+  `;
+}
+
+/**
+ * Per vehicle, the Wh of its links that start or end inside the window (as energyQuery
+ * reads them: hourly rollups for their whole hours, raw rows for the rest).
+ */
+export function partialLinkEnergyQuery(sql: Sql, window: Window) {
+  const from = iso(window.from);
+  const to = iso(window.to);
+  return sql<{ vehicleId: string; acWh: number }[]>`
+    with spans as (${withHours(
+      sql,
+      sql`select * from (${clippedLinks(sql, undefined, window)}) clipped
+          where f > ${from}::timestamptz or t < ${to}::timestamptz`,
+    )})
+    select vehicle_id as "vehicleId", sum(round(ac * 1000))::float8 as "acWh"
+    from (${meterParts(sql, window)}) partial
+    group by vehicle_id
+  `;
+}
