@@ -45,9 +45,9 @@ function distribution(ratios: number[]) {
 /**
  * Every vehicle of the fleet over a window of whole hours: AC, DC, readings and the
  * highest battery temperature, equal to the same figures over raw rows, and its links.
- * The last day or so comes from the fleet cache (only what changed is read); longer
- * windows from the daily rollups in SQL, split by vehicle id over two connections; a
- * window inside one day, touching neither midnight, from the hourly rollups.
+ * Up to three days come from the fleet cache (only what changed is read); longer windows
+ * from the daily rollups in SQL, split by vehicle id over two connections. A window not
+ * on whole hours (the route never asks for one) is read as energyQuery reads any window.
  */
 export async function fleetEnergy(sql: Sql, window: Window): Promise<FleetVehicleEnergy[]> {
   const cached = await fleetCacheFor(sql).energy(window);
