@@ -1,8 +1,9 @@
 // `bun run bench`: starts the service on a fresh embedded database (or a fresh database on
-// --postgres, or uses --url), drives it through the scenarios of bench/scenarios.ts, checks that the database holds exactly
-// the readings that were answered "stored", and prints a Markdown report (also written to
-// bench/results/latest.md). Exits 1 when the check fails or any request failed, so a
-// broken write path cannot hide behind a good-looking table.
+// --postgres, or uses --url), drives it through the scenarios of bench/scenarios.ts,
+// checks that the database holds exactly the readings that were answered "stored", and
+// prints a Markdown report (also written to bench/results/latest.md). Exits 1 when the
+// check fails or any request failed, so a broken write path cannot hide behind a
+// good-looking table.
 // With --analytics it then builds a large store straight into the database
 // (bench/fleet-store.ts) and measures the analytics queries while the nominal ingest runs
 // (bench/analytics.ts), checking their answers against sums over the raw rows.

@@ -7,8 +7,8 @@ import { HOURS_OF_DAY } from "../telemetry/rollups.ts";
 const POSITIONS = 25; // sums before hour 0 .. before hour 24 (the whole day); maxima of hours 0 .. 23
 /** Fields kept as running sums: position i is the sum over the hours before hour i. */
 const SUMMED = new Set(["dcWh", "acWh", "readings"]);
-export const VEHICLE_FIELDS = ["dcWh", "readings", "tempMax"] as const;
-export const METER_FIELDS = ["acWh", "readings"] as const;
+const VEHICLE_FIELDS = ["dcWh", "readings", "tempMax"] as const;
+const METER_FIELDS = ["acWh", "readings"] as const;
 type Field = (typeof VEHICLE_FIELDS)[number] | (typeof METER_FIELDS)[number];
 
 /**
@@ -51,6 +51,16 @@ export class DayColumns {
           column[hour * this.capacity + device] = value === null || value === undefined ? Number.NaN : value;
         }
       }
+    }
+  }
+
+  /** Adds each device's sum of a summed field over hours [lo, hi) to `into` (by device number). */
+  addShare(field: Field, lo: number, hi: number, into: Float64Array): void {
+    const [upTo, before] = [this.column(field, hi), this.column(field, lo)];
+    const count = Math.min(this.capacity, into.length);
+    for (let device = 0; device < count; device++) {
+      if (this.present[device])
+        into[device] = (into[device] as number) + (upTo[device] as number) - (before[device] as number);
     }
   }
 

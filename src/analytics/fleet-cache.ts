@@ -52,10 +52,9 @@ export class FleetCache {
 
   constructor(private readonly sql: Sql) {}
 
-  /** The window's figures, or undefined when the cache does not serve such a window. */
+  /** The window's figures, or undefined for a window over more days than it keeps. */
   async energy(window: Window): Promise<FleetVehicleEnergy[] | undefined> {
     const pieces = dailyPieces(window);
-    if (!pieces) return undefined;
     const dayCount = (pieces.lastDay.getTime() - pieces.firstDay.getTime()) / DAY_MS + 1;
     if (dayCount > CACHED_DAYS) return undefined;
     const dayList = Array.from({ length: dayCount }, (_, i) => pieces.firstDay.getTime() + i * DAY_MS);
@@ -85,7 +84,7 @@ export class FleetCache {
     // Nothing changes before every read succeeded.
     this.vehicleDays = vehicles.apply();
     this.meterDays = meters.apply();
-    this.links = links.apply();
+    this.links = links.links;
     this.linkStorage = links.storage;
     this.horizon = vehicles.horizon;
     return links.partialWh;
@@ -106,30 +105,26 @@ export class FleetCache {
             from vehicle_meter_mapping
           `
         : undefined;
+    const links: Links = rows
+      ? {
+          vehicle: Int32Array.from(rows, (l) => this.vehicles.numberOf(l.vehicleId)),
+          meter: Int32Array.from(rows, (l) => this.meters.numberOf(l.meterId)),
+          linkedMs: Float64Array.from(rows, (l) => l.linkedMs),
+          unlinkedMs: Float64Array.from(rows, (l) => l.unlinkedMs),
+        }
+      : this.links;
     // Links starting or ending inside the window take their energy from hourly and raw rows.
     const from = window.from.getTime();
     const to = window.to.getTime();
-    const hasPartial = rows
-      ? rows.some((l) => l.linkedMs < to && l.unlinkedMs > from && (l.linkedMs > from || l.unlinkedMs < to))
-      : this.links.linkedMs.some(
-          (linked, i) =>
-            linked < to &&
-            (this.links.unlinkedMs[i] as number) > from &&
-            (linked > from || (this.links.unlinkedMs[i] as number) < to),
-        );
+    const hasPartial = links.linkedMs.some((linked, i) => {
+      const unlinked = links.unlinkedMs[i] as number;
+      return linked < to && unlinked > from && (linked > from || unlinked < to);
+    });
     const partial = hasPartial ? await partialLinkEnergyQuery(tx, window) : [];
     return {
       storage: meta.storage,
+      links,
       partialWh: new Map(partial.map((row) => [row.vehicleId, row.acWh])),
-      apply: (): Links =>
-        rows
-          ? {
-              vehicle: Int32Array.from(rows, (l) => this.vehicles.numberOf(l.vehicleId)),
-              meter: Int32Array.from(rows, (l) => this.meters.numberOf(l.meterId)),
-              linkedMs: Float64Array.from(rows, (l) => l.linkedMs),
-              unlinkedMs: Float64Array.from(rows, (l) => l.unlinkedMs),
-            }
-          : this.links,
     };
   }
 
@@ -149,14 +144,9 @@ export class FleetCache {
       const [lo, hi] = bounds(i);
       const day = this.vehicleDays.get(dayMs);
       if (!day) return;
-      const [dcHi, dcLo] = [day.column("dcWh", hi), day.column("dcWh", lo)];
-      const [readingsHi, readingsLo] = [day.column("readings", hi), day.column("readings", lo)];
+      day.addShare("dcWh", lo, hi, dcWh);
+      day.addShare("readings", lo, hi, readings);
       const count = Math.min(day.capacity, vehicleCount);
-      for (let v = 0; v < count; v++) {
-        if (!day.present[v]) continue;
-        dcWh[v] = (dcWh[v] as number) + (dcHi[v] as number) - (dcLo[v] as number);
-        readings[v] = (readings[v] as number) + (readingsHi[v] as number) - (readingsLo[v] as number);
-      }
       for (let hour = lo; hour < hi; hour++) {
         const max = day.column("tempMax", hour);
         for (let v = 0; v < count; v++) {
@@ -172,13 +162,8 @@ export class FleetCache {
       const [lo, hi] = bounds(i);
       const day = this.meterDays.get(dayMs);
       if (!day) return;
-      const [acHi, acLo] = [day.column("acWh", hi), day.column("acWh", lo)];
-      const [readingsHi, readingsLo] = [day.column("readings", hi), day.column("readings", lo)];
-      for (let m = 0; m < Math.min(day.capacity, meterCount); m++) {
-        if (!day.present[m]) continue;
-        meterWh[m] = (meterWh[m] as number) + (acHi[m] as number) - (acLo[m] as number);
-        meterReadings[m] = (meterReadings[m] as number) + (readingsHi[m] as number) - (readingsLo[m] as number);
-      }
+      day.addShare("acWh", lo, hi, meterWh);
+      day.addShare("readings", lo, hi, meterReadings);
     });
 
     // The links inside the window, clipped to it.
@@ -199,7 +184,10 @@ export class FleetCache {
     const sameMeter = new Map<number, number[]>();
     for (const l of inWindow) {
       const m = meter[l] as number;
-      if ((linksOfMeter[m] as number) > 1) sameMeter.set(m, [...(sameMeter.get(m) ?? []), l]);
+      if ((linksOfMeter[m] as number) <= 1) continue;
+      const same = sameMeter.get(m);
+      if (same) same.push(l);
+      else sameMeter.set(m, [l]);
     }
     const acWh = new Float64Array(vehicleCount);
     const fedByMeter = new Uint8Array(vehicleCount);

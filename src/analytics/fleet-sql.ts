@@ -24,13 +24,15 @@ const DAY_MS = 24 * HOUR_MS;
 
 /**
  * The days a window of whole hours touches, as rows of the daily rollups: hours [lo, hi)
- * of the first and last day, all hours of those between. Undefined for a window that
- * does not start and end on whole hours.
+ * of the first and last day, all hours of those between. Fleet windows are whole hours
+ * (the route rounds them); anything else is a caller's mistake.
  */
 export function dailyPieces(window: Window) {
   const from = window.from.getTime();
   const to = window.to.getTime();
-  if (from % HOUR_MS !== 0 || to % HOUR_MS !== 0 || from >= to) return undefined;
+  if (from % HOUR_MS !== 0 || to % HOUR_MS !== 0 || from >= to) {
+    throw new Error(`a fleet window must be whole hours, got [${iso(window.from)}, ${iso(window.to)})`);
+  }
   const firstDay = Math.floor(from / DAY_MS) * DAY_MS;
   const lastDay = Math.floor((to - 1) / DAY_MS) * DAY_MS;
   const lo = (from - firstDay) / HOUR_MS;
@@ -55,7 +57,7 @@ export function idRanges(parts: number): [string | null, string | null][] {
 
 /** One part of the fleet: every figure of the vehicles whose id is in [low, high). */
 export function fleetPart(sql: Sql, window: Window, [low, high]: [string | null, string | null]) {
-  const { firstDay, lastDay, lo, hi } = dailyPieces(window) as NonNullable<ReturnType<typeof dailyPieces>>;
+  const { firstDay, lastDay, lo, hi } = dailyPieces(window);
   const from = iso(window.from);
   const to = iso(window.to);
   const inPart = (column: string) =>

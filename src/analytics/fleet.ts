@@ -1,12 +1,12 @@
 // The whole fleet over a window of whole hours: totals, how vehicle efficiency is spread,
 // the least and most efficient vehicles, and the vehicles needing attention (paginated).
-// Hour-aligned windows let every figure come from the daily and hourly rollups.
+// Hour-aligned windows let every figure come from the daily rollups.
 import type { Sql } from "../db/client.ts";
 import { inOneSnapshot } from "../db/snapshot.ts";
-import { type EnergyRow, energyQuery, type LinkFacts, linkFactsQuery, type Window } from "./energy.ts";
+import type { Window } from "./energy.ts";
 import { efficiency, kwh } from "./figures.ts";
 import { fleetCacheFor } from "./fleet-cache.ts";
-import { dailyPieces, FLEET_PARTS, type FleetVehicleEnergy, fleetPart, idRanges } from "./fleet-sql.ts";
+import { FLEET_PARTS, type FleetVehicleEnergy, fleetPart, idRanges } from "./fleet-sql.ts";
 import { coverageOf, expectedPointsOf, type QualityFlag, type QualityThresholds, qualityFlags } from "./quality.ts";
 
 const RANKED = 10;
@@ -46,28 +46,11 @@ function distribution(ratios: number[]) {
  * Every vehicle of the fleet over a window of whole hours: AC, DC, readings and the
  * highest battery temperature, equal to the same figures over raw rows, and its links.
  * Up to three days come from the fleet cache (only what changed is read); longer windows
- * from the daily rollups in SQL, split by vehicle id over two connections. A window not
- * on whole hours (the route never asks for one) is read as energyQuery reads any window.
+ * from the daily rollups in SQL, split by vehicle id over two connections.
  */
 export async function fleetEnergy(sql: Sql, window: Window): Promise<FleetVehicleEnergy[]> {
   const cached = await fleetCacheFor(sql).energy(window);
   if (cached) return cached;
-  if (!dailyPieces(window)) {
-    const [rows, links] = await inOneSnapshot<[EnergyRow[], LinkFacts[]]>(sql, [
-      (tx) => energyQuery(tx, { window, bucket: "window" }),
-      (tx) => linkFactsQuery(tx, { window }),
-    ]);
-    const linksOf = new Map(links.map((facts) => [facts.vehicleId, facts]));
-    return rows.map(({ vehicleId, ac, dc, readings, tempMax }) => ({
-      vehicleId,
-      ac,
-      dc,
-      readings,
-      tempMax,
-      meters: linksOf.get(vehicleId)?.meters ?? 0,
-      sharedMeters: linksOf.get(vehicleId)?.sharedMeters ?? 0,
-    }));
-  }
   const parts = await inOneSnapshot<FleetVehicleEnergy[][]>(
     sql,
     idRanges(FLEET_PARTS).map((range) => (tx: Sql) => fleetPart(tx, window, range)),
