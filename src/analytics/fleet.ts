@@ -67,6 +67,30 @@ export async function fleetView(
   return summarizeFleet(await fleetEnergy(sql, window), window, thresholds, page);
 }
 
+/**
+ * Keeps the `size` smallest items seen, in order, without sorting everything: 10 of
+ * 10,000 vehicles is one comparison for most of them.
+ */
+class Smallest<T> {
+  readonly items: T[] = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly compare: (a: T, b: T) => number,
+  ) {}
+
+  offer(item: T): void {
+    const { items, size, compare } = this;
+    if (items.length === size && compare(item, items[size - 1] as T) >= 0) return;
+    let at = items.length === size ? size - 1 : items.length;
+    while (at > 0 && compare(item, items[at - 1] as T) < 0) {
+      items[at] = items[at - 1] as T;
+      at--;
+    }
+    items[at] = item;
+  }
+}
+
 /** The fleet view of every vehicle's figures: totals, spread, ranks and the page of vehicles needing attention. */
 export function summarizeFleet(
   energy: FleetVehicleEnergy[],
@@ -78,13 +102,24 @@ export function summarizeFleet(
   let totalAc = 0;
   let totalDc = 0;
   let dataPoints = 0;
-  const vehicles: VehicleFigures[] = energy.map((row) => {
+  const ratios: number[] = [];
+  // Ranked by efficiency among the vehicles whose figure is physically possible.
+  const least = new Smallest<VehicleFigures & { efficiencyRatio: number }>(
+    RANKED,
+    (a, b) => a.efficiencyRatio - b.efficiencyRatio || byId(a, b),
+  );
+  const most = new Smallest<VehicleFigures & { efficiencyRatio: number }>(
+    RANKED,
+    (a, b) => b.efficiencyRatio - a.efficiencyRatio || byId(b, a),
+  );
+  const attention: VehicleFigures[] = [];
+  for (const row of energy) {
     const ac = kwh(row.ac);
     const dc = kwh(row.dc);
     totalAc += ac;
     totalDc += dc;
     dataPoints += row.readings;
-    return {
+    const figures: VehicleFigures = {
       vehicleId: row.vehicleId,
       totalAcConsumption: ac,
       totalDcDelivery: dc,
@@ -105,17 +140,18 @@ export function summarizeFleet(
         thresholds,
       ),
     };
-  });
-
-  // Ranked by efficiency among the vehicles whose figure is physically possible.
-  const rankable = vehicles
-    .filter(
-      (v): v is VehicleFigures & { efficiencyRatio: number } => v.efficiencyRatio !== null && v.efficiencyRatio <= 1,
-    )
-    .sort((a, b) => a.efficiencyRatio - b.efficiencyRatio || byId(a, b));
-  const attention = vehicles
-    .filter((v) => v.quality.length > 0)
-    .sort((a, b) => b.quality.length - a.quality.length || byId(a, b));
+    const ratio = figures.efficiencyRatio;
+    if (ratio !== null) {
+      ratios.push(ratio);
+      if (ratio <= 1) {
+        const ranked = figures as VehicleFigures & { efficiencyRatio: number };
+        least.offer(ranked);
+        most.offer(ranked);
+      }
+    }
+    if (figures.quality.length > 0) attention.push(figures);
+  }
+  attention.sort((a, b) => b.quality.length - a.quality.length || byId(a, b));
   totalAc = kwh(totalAc);
   totalDc = kwh(totalDc);
 
@@ -123,18 +159,16 @@ export function summarizeFleet(
     from: window.from.toISOString(),
     to: window.to.toISOString(),
     totals: {
-      vehicles: vehicles.length,
+      vehicles: energy.length,
       totalAcConsumption: totalAc,
       totalDcDelivery: totalDc,
       efficiencyRatio: efficiency(totalDc, totalAc),
       dataPoints,
       expectedPointsPerVehicle: expectedPoints,
     },
-    efficiencyDistribution: distribution(
-      vehicles.flatMap((v) => (v.efficiencyRatio === null ? [] : [v.efficiencyRatio])),
-    ),
-    leastEfficient: rankable.slice(0, RANKED),
-    mostEfficient: rankable.slice(-RANKED).reverse(),
+    efficiencyDistribution: distribution(ratios),
+    leastEfficient: least.items,
+    mostEfficient: most.items,
     needsAttention: {
       total: attention.length,
       limit: page.limit,
