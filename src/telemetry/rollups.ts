@@ -9,8 +9,8 @@
 //   added with plain additions and the fleet view reads two rows per device for 24 hours
 //   instead of 24. Energy is in Wh and temperatures in hundredths of a degree: the
 //   readings' own scales (3 and 2 decimals), so the integers are exact. `changed_xid`
-//   names the transaction that last wrote the row, for the fleet cache
-//   (src/analytics/fleet-cache.ts).
+//   names the transaction that last wrote the row (its 64-bit id as int8, which BRIN can
+//   index), for the fleet cache (src/analytics/fleet-cache.ts).
 
 const HOUR_OF_DAY = "extract(hour from hour at time zone 'UTC')::int";
 
@@ -75,7 +75,7 @@ function dailyRollup(table: string, device: string, hours: string, fields: HourF
     order by 2, 1
     on conflict (day, ${device}) do update set
       ${updates.join(",\n      ")},
-      changed_xid = pg_current_xact_id()
+      changed_xid = pg_current_xact_id()::text::int8
   )`;
 }
 

@@ -1,0 +1,116 @@
+// Upgrading a database that already holds data: a migration that rebuilds a table must
+// keep every row and every partition an older release left.
+import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { migrate } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import { createDb, createSql, type Sql } from "../src/db/client.ts";
+import { MIGRATIONS_FOLDER } from "../src/db/migrate.ts";
+import { databaseUrl, SERVER_URL_VARIABLE } from "./support/server.ts";
+
+const admin = postgres(process.env[SERVER_URL_VARIABLE] as string, { max: 1, onnotice: () => {} });
+const name = `fleet_upgrade_${randomBytes(4).toString("hex")}`;
+let sql: Sql;
+let scratch: string;
+
+/** A copy of the migrations folder holding only the first `count` migrations. */
+async function migrationsUpTo(count: number): Promise<string> {
+  const folder = join(scratch, `first-${count}`);
+  await cp(MIGRATIONS_FOLDER, folder, { recursive: true });
+  const journalPath = join(folder, "meta", "_journal.json");
+  const journal = JSON.parse(await readFile(journalPath, "utf8"));
+  journal.entries = journal.entries.slice(0, count);
+  await writeFile(journalPath, JSON.stringify(journal));
+  return folder;
+}
+
+const columnsOf = (table: string) =>
+  sql<{ name: string }[]>`
+    select attname as name from pg_attribute
+    where attrelid = ${table}::regclass and attnum > 0 and not attisdropped
+    order by attnum
+  `.then((rows) => rows.map((row) => row.name));
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), "fleet-migrations-"));
+  await admin`create database ${admin(name)}`;
+  sql = createSql({
+    url: databaseUrl(process.env[SERVER_URL_VARIABLE] as string, name),
+    poolSize: 2,
+    connectTimeoutSeconds: 10,
+  });
+});
+afterAll(async () => {
+  await sql.end({ timeout: 5 });
+  await admin`drop database if exists ${admin(name)} with (force)`;
+  await admin.end();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe("upgrading a database with data", () => {
+  it("moves changed_xid next to the daily rollups' key and indexes it, keeping every row and month", async () => {
+    const db = createDb(sql);
+    await migrate(db, { migrationsFolder: await migrationsUpTo(8) });
+    // November has daily rows; December only its (empty) partitions, as created ahead.
+    for (const table of ["meter_telemetry", "vehicle_telemetry", "meter_daily", "vehicle_daily"]) {
+      for (const month of ["2026-11-01", "2026-12-01"])
+        await sql`select create_telemetry_partition(${table}, ${month})`;
+    }
+    await sql`
+      insert into meter_daily (meter_id, day, ac_wh_00, ac_wh_23, readings_00, readings_23)
+      values ('00000000-0000-4000-8000-000000000001', '2026-11-26T00:00:00Z', 1500, 250, 60, 5),
+             ('00000000-0000-4000-8000-000000000002', '2026-11-27T00:00:00Z', 0, 7, 0, 1)
+    `;
+    await sql`
+      insert into vehicle_daily (vehicle_id, day, dc_wh_05, readings_05, temp_max_05, temp_max_06)
+      values ('00000000-0000-4000-8000-000000000003', '2026-11-26T00:00:00Z', 900, 12, 3150, null)
+    `;
+    const before = {
+      meter: await sql`select * from meter_daily order by day, meter_id`,
+      vehicle: await sql`select * from vehicle_daily order by day, vehicle_id`,
+    };
+    expect((await columnsOf("vehicle_daily")).at(-1)).toBe("changed_xid");
+
+    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+
+    for (const table of ["meter_daily", "vehicle_daily"]) {
+      expect((await columnsOf(table)).slice(0, 3)).toEqual([table.replace("_daily", "_id"), "day", "changed_xid"]);
+    }
+    // Every row and value, changed_xid included, compared by column name.
+    expect(await sql`select * from meter_daily order by day, meter_id`).toEqual(before.meter);
+    expect(await sql`select * from vehicle_daily order by day, vehicle_id`).toEqual(before.vehicle);
+    const partitions = await sql<{ name: string; options: string[] | null }[]>`
+      select c.relname as name, c.reloptions as options
+      from pg_inherits i
+      join pg_class c on c.oid = i.inhrelid
+      join pg_class p on p.oid = i.inhparent
+      where p.relname in ('meter_daily', 'vehicle_daily')
+      order by 1
+    `;
+    expect([...partitions]).toEqual(
+      ["meter_daily_y2026m11", "meter_daily_y2026m12", "vehicle_daily_y2026m11", "vehicle_daily_y2026m12"].map(
+        (partition) => ({ name: partition, options: ["fillfactor=70"] }),
+      ),
+    );
+    // BRIN keeps updates HOT only from PostgreSQL 16 on; before, the days are scanned instead.
+    const [server] = await sql<{ version: number }[]>`select current_setting('server_version_num')::int as version`;
+    const indexes = await sql<{ name: string }[]>`
+      select indexname as name from pg_indexes
+      where tablename in ('meter_daily', 'vehicle_daily', 'vehicle_meter_mapping') and indexname like '%changed'
+      order by 1
+    `;
+    expect(indexes.map((index) => index.name)).toEqual(
+      (server?.version ?? 0) >= 160_000
+        ? ["meter_daily_changed", "vehicle_daily_changed", "vehicle_meter_mapping_changed"]
+        : ["vehicle_meter_mapping_changed"],
+    );
+    // The key still refuses a second row of one device and day.
+    const duplicate = await sql`
+      insert into meter_daily (meter_id, day) values ('00000000-0000-4000-8000-000000000001', '2026-11-26T00:00:00Z')
+    `.catch((error) => error.code);
+    expect(duplicate).toBe("23505");
+  });
+});
