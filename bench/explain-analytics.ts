@@ -2,9 +2,11 @@
 // goes. Prints EXPLAIN (ANALYZE, BUFFERS) of the very queries the service runs
 // (src/analytics/energy.ts, through the service's own client) for the three shapes the
 // bench measures: one vehicle over the 24 hours ending now, over the 30 days ending now,
-// and the fleet over its default 24 whole hours. Point it at a database holding a store:
+// and the fleet over its default 24 whole hours (what its cache reads per request, and the
+// SQL that longer windows run). Point it at a database holding a store:
 // `bun run bench -- --analytics-only --keep` prints its URL and leaves it running.
 
+import { changedRowsText, daysLiteral, type Table } from "../src/analytics/day-columns.ts";
 import { energyQuery, linkFactsQuery, type Window } from "../src/analytics/energy.ts";
 import { fleetPart } from "../src/analytics/fleet-sql.ts";
 import { createSql } from "../src/db/client.ts";
@@ -43,6 +45,21 @@ export async function explainAnalytics(databaseUrl: string, vehicleId: string, p
         print(`\n### ${name}: ${query} [${window.from.toISOString()}, ${window.to.toISOString()})\n`);
         print(plan.map((row) => row["QUERY PLAN"]).join("\n"));
       }
+    }
+    // The fleet cache's read of what changed: here, since the oldest transaction running a
+    // second ago (with ingest running, about a second of writes).
+    const [snapshot] = await sql<
+      { horizon: string }[]
+    >`select pg_snapshot_xmin(pg_current_snapshot())::text as horizon`;
+    await Bun.sleep(1000);
+    const days = [Math.floor((fleetTo - DAY_MS) / DAY_MS) * DAY_MS, Math.floor((fleetTo - 1) / DAY_MS) * DAY_MS];
+    for (const table of ["vehicle_daily", "meter_daily"] as Table[]) {
+      const plan = await sql.unsafe<{ "QUERY PLAN": string }[]>(
+        `explain (analyze, buffers) ${changedRowsText(table)}`,
+        [daysLiteral([...new Set(days)]), snapshot?.horizon ?? "0"],
+      );
+      print(`\n### fleet cache, rows of ${table} changed in the last second\n`);
+      print(plan.map((row) => row["QUERY PLAN"]).join("\n"));
     }
   } finally {
     await sql.end({ timeout: 5 });

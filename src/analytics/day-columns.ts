@@ -108,7 +108,7 @@ export class Devices {
   }
 }
 
-type Table = "vehicle_daily" | "meter_daily";
+export type Table = "vehicle_daily" | "meter_daily";
 
 // Arrays travel as literals, as in src/telemetry/store.ts: partition names and ISO-8601
 // instants need no quoting inside one.
@@ -130,6 +130,13 @@ const COLUMNS = {
   meter_daily: `meter_id as "deviceId", (extract(epoch from day) * 1000)::float8 as "dayMs",
     ${hourArray("ac_wh", "float8")} as "acWh", ${hourArray("readings", "int4")} as readings`,
 } as const;
+
+/** The rows of days $1 written by transactions not older than $2 (a snapshot's xmin). */
+export const changedRowsText = (table: Table) =>
+  `select ${COLUMNS[table]} from ${table} where day = any($1::timestamptz[]) and changed_xid >= $2::int8`;
+
+/** The days as the array literal the reads take. */
+export const daysLiteral = (days: number[]) => literal(days.map(isoDay));
 
 /** One table's read: the days it finds, to be kept once every read of the snapshot succeeded. */
 export async function readDays(
@@ -168,12 +175,7 @@ export async function readDays(
     // Not prepared, so it is planned for this horizon: a recent one matches few rows, and
     // the BRIN index on changed_xid (migration 0008) then leads to the few pages written
     // since. A generic plan would have to assume a third of the table.
-    rows = rows.concat(
-      await tx.unsafe<DayRow[]>(
-        `select ${COLUMNS[table]} from ${table} where day = any($1::timestamptz[]) and changed_xid >= $2::int8`,
-        [literal(unchanged.map(isoDay)), horizon],
-      ),
-    );
+    rows = rows.concat(await tx.unsafe<DayRow[]>(changedRowsText(table), [daysLiteral(unchanged), horizon]));
   }
   return {
     horizon: meta.horizon,
