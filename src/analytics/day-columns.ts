@@ -167,7 +167,7 @@ export async function readDays(
       await tx<DayRow[]>`
         select ${tx.unsafe(COLUMNS[table])}
         from ${tx(table)}
-        where day = any(${literal(full.map(isoDay))}::timestamptz[])
+        where day = any(${daysLiteral(full)}::timestamptz[])
       `,
     );
   }

@@ -9,7 +9,8 @@
 //   (`changed_xid`). A snapshot's xmin is the oldest transaction still running when it was
 //   taken: every write by an older transaction was already visible to it. So the rows
 //   with changed_xid >= the previous snapshot's xmin are all that can differ from what was
-//   read then, including writes that were in flight at that moment.
+//   read then, including writes that were in flight at that moment. A BRIN index on the
+//   daily rows' changed_xid (migration 0008) leads to the pages holding them.
 // - Rows are never deleted one by one: a month goes by dropping its partition, and a
 //   TRUNCATE gives the table new storage. A partition whose storage (relfilenode) is not
 //   the one read last time is read again whole; so is the link table.
