@@ -2,7 +2,7 @@
 // battery temperature, readings), plus how complete the data is and what makes the
 // figures doubtful.
 import type { Sql } from "../db/client.ts";
-import { energyQuery, linkFactsQuery, type Window } from "./energy.ts";
+import { type EnergyRow, energyQuery, type LinkFacts, linkFactsQuery, type Window } from "./energy.ts";
 import { average, efficiency, kwh } from "./figures.ts";
 import { coverageOf, expectedPointsOf, type QualityThresholds, qualityFlags } from "./quality.ts";
 
@@ -14,11 +14,20 @@ export async function isKnownVehicle(sql: Sql, vehicleId: string): Promise<boole
   return row?.isKnown ?? false;
 }
 
+/**
+ * The window's energy and link facts in one statement: one round trip and one backend per
+ * request, where two queries in parallel would make every request wait for the slower.
+ */
+async function energyAndLinks(sql: Sql, vehicleId: string, window: Window) {
+  const [row] = await sql<{ energy: EnergyRow | null; links: LinkFacts | null }[]>`
+    select (select to_jsonb(e) from (${energyQuery(sql, { vehicleId, window, bucket: "window" })}) e) as energy,
+           (select to_jsonb(l) from (${linkFactsQuery(sql, { vehicleId, window })}) l) as links
+  `;
+  return { energy: row?.energy ?? undefined, links: row?.links ?? undefined };
+}
+
 export async function vehiclePerformance(sql: Sql, vehicleId: string, window: Window, thresholds: QualityThresholds) {
-  const [[energy], [links]] = await Promise.all([
-    energyQuery(sql, { vehicleId, window, bucket: "window" }),
-    linkFactsQuery(sql, { vehicleId, window }),
-  ]);
+  const { energy, links } = await energyAndLinks(sql, vehicleId, window);
   // Readings or links in the window prove the vehicle is known; only an empty window
   // costs the extra look-up.
   if (!energy && !links && !(await isKnownVehicle(sql, vehicleId))) return undefined;
