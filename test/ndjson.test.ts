@@ -1,5 +1,9 @@
 // Streamed NDJSON uploads on POST /v1/telemetry/batch.
 import { describe, expect, it } from "bun:test";
+import { createApp } from "../src/app.ts";
+import { createDb, createSql } from "../src/db/client.ts";
+import { Partitions } from "../src/partitions/partitions.ts";
+import { createDirectWriter } from "../src/telemetry/writer.ts";
 import { useTestApp } from "./support/database.ts";
 import { type JsonBody, meterReading, newId, vehicleReading } from "./support/http.ts";
 
@@ -118,4 +122,29 @@ describe("NDJSON batch uploads", () => {
     expect(response.status).toBe(413);
     expect(response.body.error.code).toBe("payload_too_large");
   });
+
+  it("takes more uploads at once than the pool has connections", async () => {
+    // An upload holds one connection for its transaction; anything it needed from a second
+    // one would leave uploads as many as the pool each waiting for another, forever.
+    const sql = createSql({ url: t.database.url, poolSize: 2, connectTimeoutSeconds: 10 });
+    const partitions = new Partitions(sql);
+    const app = createApp({ sql, db: createDb(sql), writer: createDirectWriter(sql, partitions), partitions });
+    try {
+      const uploads = Array.from({ length: 6 }, (_, i) => {
+        const body = `${line(meterReading({ timestamp: `2026-0${(i % 3) + 1}-10T00:00:00Z` }), "meter")}\n${line(vehicleReading(), "vehicle")}\n`;
+        return app.request("/v1/telemetry/batch", {
+          method: "POST",
+          headers: { "content-type": "application/x-ndjson" },
+          body,
+        });
+      });
+      const answered = await Promise.race([
+        Promise.all(uploads).then((responses) => responses.map((response) => response.status)),
+        Bun.sleep(8_000).then(() => "no answer within 8 s"),
+      ]);
+      expect(answered).toEqual([201, 201, 201, 201, 201, 201]);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  }, 20_000);
 });

@@ -59,6 +59,32 @@ export class Partitions {
     }
   }
 
+  /**
+   * The same, checked afresh inside the caller's transaction, for a writer that already
+   * holds a connection: asking the pool for a second one would let as many such writers
+   * as the pool has connections each wait for another, for good. Only what is missing is
+   * created (its lock then lasts until `tx` ends), and the cache is left alone, since `tx`
+   * may yet roll back.
+   */
+  async ensureIn(tx: Sql, table: TelemetryTable, dates: Iterable<Date>): Promise<void> {
+    const wanted = new Map<string, { parent: PartitionedTable; month: string }>();
+    for (const date of dates) {
+      const month = monthOf(date);
+      for (const parent of [table, ...ROLLUPS_OF[table]]) {
+        wanted.set(`${parent}_y${month.slice(0, 4)}m${month.slice(5, 7)}`, { parent, month });
+      }
+    }
+    if (wanted.size === 0) return;
+    // Names of [a-z0-9_] only: safe inside an array literal.
+    const missing = await tx<{ name: string }[]>`
+      select name from unnest(${`{${[...wanted.keys()].join(",")}}`}::text[]) as name where to_regclass(name) is null
+    `;
+    for (const { name } of missing) {
+      const { parent, month } = wanted.get(name) as { parent: PartitionedTable; month: string };
+      await tx`select create_telemetry_partition(${parent}, ${month}::date)`;
+    }
+  }
+
   /** This month's partitions and the next `monthsAhead` months', for both tables. */
   async createAhead(now: Date, monthsAhead: number): Promise<void> {
     const months = Array.from({ length: monthsAhead + 1 }, (_, offset) => addMonths(now, offset));

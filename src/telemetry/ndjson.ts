@@ -159,10 +159,9 @@ export async function writeNdjson(
     }
     if (lines.meter + lines.vehicle === 0)
       throw validationError([{ field: "(body)", message: "holds no readings" }], "NDJSON body");
-    // Checked afresh rather than trusted from the cache: the upload cannot be retried
-    // from here if a partition turned out to be gone.
-    partitions.forget();
-    for (const [table, dates] of months) await partitions.ensure(table, dates);
+    // Checked afresh rather than trusted from the cache (the upload cannot be retried from
+    // here if a partition turned out to be gone), on this transaction's own connection.
+    for (const [table, dates] of months) await partitions.ensureIn(tx as unknown as Sql, table, dates);
 
     // First occurrence wins when a (device, instant) repeats within the upload.
     const meters = await insertMeterRows(
