@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { Partitions } from "../src/partitions/partitions.ts";
+import { Partitions, partitionName } from "../src/partitions/partitions.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 
 let database: TestDatabase;
@@ -29,6 +29,8 @@ describe("monthly partitions", () => {
       "vehicle_telemetry_y2026m12",
       "vehicle_telemetry_y2027m01",
     ]);
+    // The service's own naming (partitionName) agrees with the SQL function's.
+    expect(listed.map((p) => partitionName(p.table, p.from))).toEqual(listed.map((p) => p.name));
     const december = listed.find((p) => p.name === "meter_telemetry_y2026m12");
     expect(december?.from.toISOString()).toBe("2026-12-01T00:00:00.000Z");
     expect(december?.to.toISOString()).toBe("2027-01-01T00:00:00.000Z");

@@ -2,6 +2,7 @@
 // day's daily-rollup rows held as columns of numbers (so a request sums 10,000 devices by
 // walking arrays instead of maps and objects), and the read that refreshes them.
 import type { Sql } from "../db/client.ts";
+import { partitionName } from "../partitions/partitions.ts";
 import { HOURS_OF_DAY } from "../telemetry/rollups.ts";
 
 const POSITIONS = 25; // sums before hour 0 .. before hour 24 (the whole day); maxima of hours 0 .. 23
@@ -115,11 +116,6 @@ export type Table = "vehicle_daily" | "meter_daily";
 const literal = (values: string[]) => `{${values.join(",")}}`;
 const isoDay = (dayMs: number) => new Date(dayMs).toISOString();
 
-const partitionOf = (table: Table, dayMs: number) => {
-  const date = new Date(dayMs);
-  return `${table}_y${date.getUTCFullYear()}m${String(date.getUTCMonth() + 1).padStart(2, "0")}`;
-};
-
 const hourArray = (prefix: string, cast: string) =>
   `array[${HOURS_OF_DAY.map((hour) => `${prefix}_${hour}`).join(", ")}]::${cast}[]`;
 
@@ -151,7 +147,7 @@ export async function readDays(
     select pg_snapshot_xmin(pg_current_snapshot())::text as horizon,
            array(
              select pg_relation_filenode(to_regclass(name))::int8::float8
-             from unnest(${literal(dayList.map((day) => partitionOf(table, day)))}::text[]) with ordinality as n(name, i)
+             from unnest(${literal(dayList.map((day) => partitionName(table, new Date(day))))}::text[]) with ordinality as n(name, i)
              order by i
            ) as storage
   `;

@@ -21,6 +21,12 @@ function monthOf(date: Date): string {
   return `${date.getUTCFullYear()}-${month}-01`;
 }
 
+/** The partition of `parent` holding `date`, named as create_telemetry_partition names it. */
+export function partitionName(parent: PartitionedTable, date: Date): string {
+  const month = monthOf(date);
+  return `${parent}_y${month.slice(0, 4)}m${month.slice(5, 7)}`;
+}
+
 export function addMonths(date: Date, months: number): Date {
   return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + months, 1));
 }
@@ -69,9 +75,8 @@ export class Partitions {
   async ensureIn(tx: Sql, table: TelemetryTable, dates: Iterable<Date>): Promise<void> {
     const wanted = new Map<string, { parent: PartitionedTable; month: string }>();
     for (const date of dates) {
-      const month = monthOf(date);
       for (const parent of [table, ...ROLLUPS_OF[table]]) {
-        wanted.set(`${parent}_y${month.slice(0, 4)}m${month.slice(5, 7)}`, { parent, month });
+        wanted.set(partitionName(parent, date), { parent, month: monthOf(date) });
       }
     }
     if (wanted.size === 0) return;
