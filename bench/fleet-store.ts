@@ -23,7 +23,7 @@
 //   own commits, which the scenarios measure, exactly as durable as ever.
 import postgres from "postgres";
 import { PARTITIONED_TABLES } from "../src/partitions/partitions.ts";
-import { METER_ROLLUPS, VEHICLE_ROLLUPS } from "../src/telemetry/rollups.ts";
+import { METER_ROLLUPS, VEHICLE_ROLLUPS } from "../src/rollups/rollup-sql.ts";
 import { describeDevices } from "../tools/load/fleet.ts";
 
 export const FLEET_SEED = "bench";
@@ -94,7 +94,7 @@ function readingsSelect(kind: Kind, startMs: number, endMs: number, from: number
 }
 
 // Raw rows and their rollups in one statement, with the very rollup CTEs the service uses
-// (src/telemetry/rollups.ts): rows go in time-major (as a live fleet's arrive) and without
+// (src/rollups/rollup-sql.ts): rows go in time-major (as a live fleet's arrive) and without
 // the hot-store upsert, which is filled once at the end.
 const INSERT_WITH_ROLLUPS: Record<Kind, (select: string) => string> = {
   meter: (select) => `

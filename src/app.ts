@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { adminRoutes } from "./admin/routes.ts";
+import { FleetCache } from "./analytics/fleet-cache.ts";
 import type { QualityThresholds } from "./analytics/quality.ts";
 import { analyticsRoutes } from "./analytics/routes.ts";
 import { authenticate, requireScope } from "./auth/access.ts";
@@ -20,6 +21,7 @@ import { assignRequestId, requestContext, requestLogger } from "./http/request-c
 import { createLogger, type Logger } from "./log.ts";
 import type { Metrics } from "./observability/metrics.ts";
 import { Partitions } from "./partitions/partitions.ts";
+import type { BacklogGate } from "./rollups/backlog.ts";
 import { telemetryRoutes } from "./telemetry/routes.ts";
 import { readingSchemas } from "./telemetry/schemas.ts";
 import type { TelemetryWriter } from "./telemetry/writer.ts";
@@ -51,6 +53,10 @@ export interface AppDeps {
     maxNdjsonBytes?: number;
     maxFutureSkewSeconds?: number;
   };
+  /** The fleet view's cache, built by the entry point; a fresh one over the read pool when absent. */
+  fleetCache?: FleetCache;
+  /** Refuses writes while the rollups' backlog is over its bound; no bound when absent. */
+  backlog?: BacklogGate;
   /** Told about every unexpected error; they are never shown to the client. */
   onUnexpectedError?: (error: unknown) => void;
 }
@@ -135,14 +141,17 @@ export function createApp(deps: AppDeps) {
       maxBatchBytes: deps.limits?.maxBatchBytes ?? 16 * 1024 * 1024,
       maxNdjsonBytes: deps.limits?.maxNdjsonBytes ?? 1024 * 1024 * 1024,
       metrics: deps.metrics,
+      backlog: deps.backlog,
     }),
   );
   app.route("/v1/mappings", mappingRoutes(deps.sql, now));
   app.route("/v1", stateRoutes(deps.db));
+  const readSql = deps.readSql ?? deps.sql;
   app.route(
     "/v1/analytics",
     analyticsRoutes({
-      sql: deps.readSql ?? deps.sql,
+      sql: readSql,
+      fleetCache: deps.fleetCache ?? new FleetCache(readSql),
       now,
       thresholds: { minCoverage: 0.9, maxBatteryTemp: 60, ...deps.thresholds },
     }),

@@ -44,6 +44,15 @@ const configSchema = z.object({
   WRITE_QUEUE_LIMIT: integer(1, 10_000_000).default(50_000),
   WRITE_FLUSH_MAX: integer(1, 100_000).default(5_000),
   WRITE_FLUSH_CONCURRENCY: integer(1, 64).default(2),
+  ROLLUP_AGGREGATOR: z
+    .enum(["on", "off"], { error: "must be on or off" })
+    .default("on")
+    .transform((value) => value === "on"),
+  ROLLUP_INTERVAL_MS: integer(10, 60_000).default(200),
+  ROLLUP_TAKEOVER_MS: integer(100, 600_000).default(1_000),
+  ROLLUP_RUN_LIMIT: integer(1, 10_000_000).default(100_000),
+  ROLLUP_CLAIM: z.enum(["delete", "mark"]).default("delete"),
+  ROLLUP_PENDING_LIMIT: integer(1, 1_000_000_000).default(1_000_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

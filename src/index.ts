@@ -1,8 +1,11 @@
-// The Bun entry point: config -> database -> migrate -> partitions -> writer -> serve.
+// The Bun entry point: config -> database -> migrate -> partitions -> writer -> rollup
+// aggregator -> serve.
 // On SIGINT/SIGTERM it stops taking requests, lets those in flight finish, flushes and
 // commits the write queue, then closes the pool and the embedded database. A second
 // signal changes nothing: acknowledged writes are already committed, pending ones are
 // still being committed, and the shutdown deadline bounds how long that may take.
+import { hostname } from "node:os";
+import { FleetCache } from "./analytics/fleet-cache.ts";
 import { createApp } from "./app.ts";
 import { KeyStore } from "./auth/keys.ts";
 import { TokenBuckets } from "./auth/rate-limit.ts";
@@ -13,6 +16,8 @@ import { createLogger, type Logger } from "./log.ts";
 import { createMetrics, type Metrics } from "./observability/metrics.ts";
 import { retentionHorizon, scheduleMaintenance } from "./partitions/maintenance.ts";
 import { Partitions } from "./partitions/partitions.ts";
+import { Aggregator } from "./rollups/aggregator.ts";
+import { BacklogGate } from "./rollups/backlog.ts";
 import { createGroupCommitWriter } from "./telemetry/group-commit-writer.ts";
 import { createDirectWriter, type TelemetryWriter } from "./telemetry/writer.ts";
 
@@ -79,9 +84,33 @@ async function startServing(config: Config, log: Logger, database: Database) {
         connectTimeoutSeconds: config.DATABASE_CONNECT_TIMEOUT_SECONDS,
       })
     : undefined;
+  // One aggregator per database: every instance runs one, the one holding its lock works.
+  const aggregator = config.ROLLUP_AGGREGATOR
+    ? new Aggregator({
+        sql: database.sql,
+        intervalMs: config.ROLLUP_INTERVAL_MS,
+        takeoverMs: config.ROLLUP_TAKEOVER_MS,
+        limit: config.ROLLUP_RUN_LIMIT,
+        claim: config.ROLLUP_CLAIM,
+        holder: `${hostname()}:${process.pid}:${config.PORT}`,
+        log,
+        onRun: (run) => {
+          metrics.rollupRuns.observe(run.durationMs / 1000);
+          metrics.rollupReadings.inc(run.readings);
+          metrics.rollupRows.inc({ table: "hourly" }, run.hourlyRows);
+          metrics.rollupRows.inc({ table: "daily" }, run.dailyRows);
+        },
+      })
+    : undefined;
+  aggregator?.start();
+  const backlog = new BacklogGate(database.sql, config.ROLLUP_PENDING_LIMIT, log);
+  backlog.start();
+
   const app = createApp({
     sql: database.sql,
     readSql,
+    fleetCache: new FleetCache(readSql ?? database.sql),
+    backlog,
     thresholds: { minCoverage: config.ANALYTICS_MIN_COVERAGE, maxBatteryTemp: config.ANALYTICS_MAX_BATTERY_TEMP },
     db: database.db,
     writer,
@@ -114,7 +143,7 @@ async function startServing(config: Config, log: Logger, database: Database) {
   });
   log.info({ url: server.url.toString(), writeMode: config.WRITE_MODE }, "listening");
 
-  return { server, writer, maintenance, readSql };
+  return { server, writer, maintenance, readSql, aggregator, backlog };
 }
 
 async function main() {
@@ -137,7 +166,7 @@ async function main() {
     await database.close().catch(() => {});
     throw error;
   });
-  const { server, writer, maintenance, readSql } = started;
+  const { server, writer, maintenance, readSql, aggregator, backlog } = started;
 
   let isStopping = false;
   const stop = async (signal: string) => {
@@ -154,6 +183,8 @@ async function main() {
     maintenance.stop();
     await server.stop(false);
     await writer.close();
+    backlog.stop();
+    await aggregator?.stop();
     await readSql?.end({ timeout: 5 });
     await database.close();
     clearTimeout(deadline);

@@ -1,10 +1,16 @@
-// Analytics read hourly rollups for whole hours and raw rows for partial ones. Whatever
-// the data, links and window, the figures must equal a plain computation over the raw
-// rows to the last decimal.
+// Analytics read hourly rollups and pending readings for whole hours and raw rows for
+// partial ones. Whatever the data, links and window, and wherever the aggregator ran, was
+// cut short or was killed between writes and reads, the figures must equal a plain
+// computation over the raw rows to the last decimal; and once it has caught up, the
+// rollups themselves must.
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
 import { linkFactsQuery } from "../src/analytics/energy.ts";
 import { fleetEnergy } from "../src/analytics/fleet.ts";
+import { createSql } from "../src/db/client.ts";
+import { aggregateOnce } from "../src/rollups/aggregator.ts";
+import type { Claim } from "../src/rollups/rollup-sql.ts";
+import { HOURS_OF_DAY } from "../src/rollups/rollup-sql.ts";
 import { useTestApp } from "./support/database.ts";
 import { getJson, newId, postJson } from "./support/http.ts";
 
@@ -85,6 +91,105 @@ const byVehicle = (rows: FleetRow[]) =>
     ]),
   );
 
+/** What the aggregator does at one point between writes and reads. */
+interface AggregatorStep {
+  action: "none" | "run" | "kill";
+  limit: number;
+  claim: Claim;
+}
+
+const stepArb = fc.record({
+  action: fc.oneof(
+    { arbitrary: fc.constant<AggregatorStep["action"]>("run"), weight: 3 },
+    { arbitrary: fc.constant<AggregatorStep["action"]>("none"), weight: 1 },
+    { arbitrary: fc.constant<AggregatorStep["action"]>("kill"), weight: 1 },
+  ),
+  // Small limits leave some readings pending and others added: both must count, once.
+  limit: fc.integer({ min: 1, max: 20 }),
+  claim: fc.constantFrom<Claim>("delete", "mark"),
+});
+
+class Killed extends Error {}
+
+/** Runs (or kills mid-run) the aggregator as the next step says. */
+function aggregatorSteps(steps: AggregatorStep[]) {
+  let next = 0;
+  return async () => {
+    const step = steps[next++ % steps.length] as AggregatorStep;
+
+    if (step.action === "none") return;
+    if (step.action === "run") {
+      expect(await aggregateOnce(t.database.sql, { limit: step.limit, claim: step.claim })).toBeDefined();
+      return;
+    }
+    // Killed from outside after all its work, just before it commits: its backend is
+    // terminated (odd limits), or the process fails (even ones).
+    const session = createSql({ url: t.database.url, poolSize: 1, connectTimeoutSeconds: 10 });
+    try {
+      const run = aggregateOnce(session, {
+        limit: step.limit,
+        claim: step.claim,
+        beforeCommit: async (tx) => {
+          if (step.limit % 2) {
+            const [backend] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+            await t.database.sql`select pg_terminate_backend(${backend?.pid ?? 0})`;
+            await tx`select 1`;
+          }
+          throw new Killed();
+        },
+      });
+      expect(
+        await run.then(
+          () => "committed",
+          () => "killed",
+        ),
+      ).toBe("killed");
+    } finally {
+      await session.end({ timeout: 0 }).catch(() => {});
+    }
+  };
+}
+
+/** Runs the aggregator until nothing is pending. */
+async function drain() {
+  for (;;) {
+    const run = await aggregateOnce(t.database.sql, { limit: 1000 });
+    if (run?.readings === 0) return;
+  }
+}
+
+/** The rollups, and the same sums straight from the raw rows, per device and hour. */
+async function rollupsAndRaw() {
+  const sql = t.database.sql;
+  const [row] = await sql`
+    select
+      (select coalesce(jsonb_agg(x order by x.vehicle_id, x.hour), '[]') from (
+        select vehicle_id, hour, kwh_delivered_dc, readings, battery_temp_sum, battery_temp_min, battery_temp_max, soc_min, soc_max
+        from vehicle_hourly) x) as vehicle_hourly,
+      (select coalesce(jsonb_agg(x order by x.vehicle_id, x.hour), '[]') from (
+        select vehicle_id, date_trunc('hour', recorded_at, 'UTC') as hour, sum(kwh_delivered_dc)::numeric(16, 3) as kwh_delivered_dc,
+               count(*)::int as readings, sum(battery_temp)::numeric(14, 2) as battery_temp_sum, min(battery_temp) as battery_temp_min,
+               max(battery_temp) as battery_temp_max, min(soc) as soc_min, max(soc) as soc_max
+        from vehicle_telemetry group by 1, 2) x) as vehicle_raw,
+      (select coalesce(jsonb_agg(x order by x.meter_id, x.hour), '[]') from (
+        select meter_id, hour, kwh_consumed_ac, readings from meter_hourly) x) as meter_hourly,
+      (select coalesce(jsonb_agg(x order by x.meter_id, x.hour), '[]') from (
+        select meter_id, date_trunc('hour', recorded_at, 'UTC') as hour, sum(kwh_consumed_ac)::numeric(16, 3) as kwh_consumed_ac,
+               count(*)::int as readings
+        from meter_telemetry group by 1, 2) x) as meter_raw,
+      (select coalesce(jsonb_agg(x order by x.vehicle_id, x.day), '[]') from (
+        select vehicle_id, day, (${sql.unsafe(HOURS_OF_DAY.map((h) => `dc_wh_${h}`).join(" + "))})::int8 as wh,
+               (${sql.unsafe(HOURS_OF_DAY.map((h) => `readings_${h}`).join(" + "))})::int8 as readings
+        from vehicle_daily) x) as vehicle_daily,
+      (select coalesce(jsonb_agg(x order by x.vehicle_id, x.day), '[]') from (
+        select vehicle_id, date_trunc('day', recorded_at, 'UTC') as day, (sum(kwh_delivered_dc) * 1000)::int8 as wh,
+               count(*)::int8 as readings
+        from vehicle_telemetry group by 1, 2) x) as vehicle_daily_raw,
+      (select count(*) from vehicle_pending)::int + (select count(*) from meter_pending)::int as pending
+  `;
+  return row as Record<string, unknown>;
+}
+
 const readingArb = fc.record({
   minute: fc.nat(SPAN_MINUTES - 1),
   second: fc.nat(59),
@@ -113,7 +218,9 @@ describe("rollups agree with raw rows", () => {
         }),
         // A link kept from before links had intervals: meter B also feeds vehicle 1, all along.
         fc.boolean(),
-        async (vehicleReadings, meterReadings, moveMinute, windows, fleetWindows, shortWindows, isShared) => {
+        fc.array(stepArb, { minLength: 1, maxLength: 16 }),
+        async (vehicleReadings, meterReadings, moveMinute, windows, fleetWindows, shortWindows, isShared, steps) => {
+          const aggregate = aggregatorSteps(steps);
           const [v1, v2, meterA, meterB] = [newId(), newId(), newId(), newId()];
           const vehicles = vehicleReadings.map((r, i) => ({
             vehicleId: i % 2 ? v1 : v2,
@@ -133,6 +240,7 @@ describe("rollups agree with raw rows", () => {
           expect(
             (await postJson(t.app, "/v1/telemetry/batch", { vehicles, meters: meters.slice(0, half) })).status,
           ).toBe(201);
+          await aggregate();
           await postJson(t.app, "/v1/mappings", { vehicleId: v1, meterId: meterA });
           await postJson(t.app, "/v1/mappings", { vehicleId: v2, meterId: meterB });
           // Meter A moves to vehicle 2 at some instant inside an hour.
@@ -145,8 +253,11 @@ describe("rollups agree with raw rows", () => {
           if (isShared) {
             await t.database.sql`insert into vehicle_meter_mapping (vehicle_id, meter_id) values (${v1}, ${meterB})`;
           }
+          await aggregate();
           if (meters.length > half) await postJson(t.app, "/v1/telemetry/batch", { meters: meters.slice(half) });
+          await aggregate();
           await postJson(t.app, "/v1/telemetry/batch", { vehicles, meters });
+          await aggregate();
 
           // Random windows, and windows whose ends fall exactly on readings and on the move.
           const onReadings = [meterReadings[0], meterReadings.at(-1), vehicleReadings[0]].map((r) =>
@@ -166,6 +277,7 @@ describe("rollups agree with raw rows", () => {
             if (a === b) continue;
             const from = new Date(START + Math.min(a, b) * 1000).toISOString();
             const to = new Date(START + Math.max(a, b) * 1000).toISOString();
+            await aggregate();
             for (const vehicleId of [v1, v2]) {
               const expected = await rawFigures(vehicleId, from, to);
               const response = await getJson(t.app, `/v1/analytics/performance/${vehicleId}?from=${from}&to=${to}`);
@@ -187,7 +299,8 @@ describe("rollups agree with raw rows", () => {
             if (a === b) continue;
             const from = new Date(START + Math.min(a, b) * 3_600_000);
             const to = new Date(START + Math.max(a, b) * 3_600_000);
-            const fleet = await fleetEnergy(t.database.sql, { from, to });
+            await aggregate();
+            const fleet = await fleetEnergy(t.database.sql, t.fleetCache, { from, to });
             expect(byVehicle(fleet)).toEqual(await rawFleet(from.toISOString(), to.toISOString()));
             // Link facts as the single-vehicle query counts them.
             const links = await linkFactsQuery(t.database.sql, { window: { from, to } });
@@ -214,9 +327,16 @@ describe("rollups agree with raw rows", () => {
               avgBatteryTemp: expected.avg_temp,
             });
           }
+          // Caught up, the rollups alone equal the raw rows.
+          await drain();
+          const state = await rollupsAndRaw();
+          expect(state.pending).toBe(0);
+          expect(state.vehicle_hourly).toEqual(state.vehicle_raw);
+          expect(state.meter_hourly).toEqual(state.meter_raw);
+          expect(state.vehicle_daily).toEqual(state.vehicle_daily_raw);
         },
       ),
-      { numRuns: 25 },
+      { numRuns: Number(process.env.RUNS ?? 25) },
     );
   }, 120_000);
 });

@@ -219,7 +219,8 @@ describe("GET /v1/analytics/fleet", () => {
     await send({ vehicles: [vehicle(newId(), "2026-03-15T08:10:00Z", 1)] });
     expect((await getJson(t.app, day)).body.totals.vehicles).toBeGreaterThan(0);
     await sql`
-      truncate vehicle_telemetry, meter_telemetry, vehicle_hourly, meter_hourly, vehicle_daily, meter_daily,
+      truncate vehicle_telemetry, meter_telemetry, vehicle_pending, meter_pending, vehicle_hourly, meter_hourly,
+               vehicle_daily, meter_daily,
                vehicle_state, meter_state, vehicle_meter_mapping
     `;
     const ids = Array.from({ length: 4 }, () => ({ vehicleId: newId(), meterId: newId() }));

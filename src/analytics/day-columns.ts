@@ -3,7 +3,7 @@
 // walking arrays instead of maps and objects), and the read that refreshes them.
 import type { Sql } from "../db/client.ts";
 import { partitionName } from "../partitions/partitions.ts";
-import { HOURS_OF_DAY } from "../telemetry/rollups.ts";
+import { HOURS_OF_DAY } from "../rollups/rollup-sql.ts";
 
 const POSITIONS = 25; // sums before hour 0 .. before hour 24 (the whole day); maxima of hours 0 .. 23
 /** Fields kept as running sums: position i is the sum over the hours before hour i. */

@@ -1,7 +1,9 @@
-// The one place that knows how to add up energy over a window, for one vehicle or the
-// fleet, in one bucket or by hour or day. Whole UTC hours come from the hourly rollups and
-// raw readings are read only for the partial hours at the edges, so the sums are exactly
-// those of the raw rows, for a fraction of the reading. AC follows the links: a meter's
+// How energy over a window is added up, for one vehicle or the fleet, in one bucket or by
+// hour or day. Whole UTC hours come from the hourly rollups plus the readings still
+// pending for them (not yet added by the aggregator, src/rollups/aggregator.ts; both are
+// read in one snapshot, where a reading is in exactly one of them), and raw readings are
+// read only for the partial hours at the edges, so the sums are exactly those of the raw
+// rows, for a fraction of the reading. AC follows the links: a meter's
 // energy counts toward a vehicle only inside [linked_at, unlinked_at), and a link that
 // starts or ends inside an hour has that hour read from raw rows.
 import type { PendingQuery, Row } from "postgres";
@@ -66,6 +68,12 @@ function vehicleParts(sql: Sql, vehicleId: string | undefined, window: Window): 
       from vehicle_hourly h
       where ${which("h")} and h.hour >= ${iso(wholeFrom)}::timestamptz and h.hour < ${iso(wholeTo)}::timestamptz
     `,
+    sql`
+      select p.vehicle_id, p.recorded_at as at, p.kwh_delivered_dc as dc, 1 as readings, p.battery_temp as temp_sum,
+             p.battery_temp as temp_max, p.soc as soc_min, p.soc as soc_max
+      from vehicle_pending p
+      where ${which("p")} and p.recorded_at >= ${iso(wholeFrom)}::timestamptz and p.recorded_at < ${iso(wholeTo)}::timestamptz
+    `,
   ];
   // Edge branches only where the window really has a partial hour: for the fleet an empty
   // raw branch would still be a scan of every device's readings.
@@ -126,6 +134,11 @@ export function meterParts(sql: Sql, window: Window, spansCte = "spans") {
       from meter_hourly h
       where h.meter_id = s.meter_id and h.hour >= s.hs and h.hour < s.he
         and h.hour >= ${hoursFrom}::timestamptz and h.hour < ${to}::timestamptz
+      union all
+      select p.recorded_at, p.kwh_consumed_ac
+      from meter_pending p
+      where p.meter_id = s.meter_id and p.recorded_at >= s.hs and p.recorded_at < s.he
+        and p.recorded_at >= ${hoursFrom}::timestamptz and p.recorded_at < ${to}::timestamptz
     ) part
     where s.hs < s.he
     union all

@@ -15,6 +15,9 @@
 //   TRUNCATE gives the table new storage. A partition whose storage (relfilenode) is not
 //   the one read last time is read again whole; so is the link table.
 //
+// - Readings not yet in the daily rows (pending for the aggregator) are read afresh for
+//   every request, in the same snapshot, summed per device over the window, and added.
+//
 // The figures are then computed here exactly as fleetPart computes them in SQL (the
 // property test holds both to sums over raw rows). Windows over more than a few days are
 // left to SQL: holding every device's rows for a month would take too much memory.
@@ -22,7 +25,13 @@ import type { Sql } from "../db/client.ts";
 import { inOneSnapshot } from "../db/snapshot.ts";
 import { type DayColumns, Devices, readDays } from "./day-columns.ts";
 import type { Window } from "./energy.ts";
-import { dailyPieces, type FleetVehicleEnergy, partialLinkEnergyQuery } from "./fleet-sql.ts";
+import {
+  dailyPieces,
+  type FleetVehicleEnergy,
+  type PendingEnergy,
+  partialLinkEnergyQuery,
+  pendingEnergyQuery,
+} from "./fleet-sql.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Windows touching at most this many UTC days are served from the cache. */
@@ -49,6 +58,8 @@ export class FleetCache {
     unlinkedMs: new Float64Array(),
   };
   private linkStorage: number | undefined;
+  private pendingVehicles: NumberedEnergy[] = [];
+  private pendingMeters: NumberedEnergy[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly sql: Sql) {}
@@ -73,13 +84,19 @@ export class FleetCache {
     const horizon = this.horizon;
     const [vehicles, meters, links] = await inOneSnapshot<
       [
-        Awaited<ReturnType<typeof readDays>>,
-        Awaited<ReturnType<typeof readDays>>,
+        Awaited<ReturnType<typeof readDays>> & { pending: PendingEnergy[] },
+        Awaited<ReturnType<typeof readDays>> & { pending: PendingEnergy[] },
         Awaited<ReturnType<FleetCache["readLinks"]>>,
       ]
     >(this.sql, [
-      (tx) => readDays(tx, "vehicle_daily", dayList, this.vehicleDays, this.vehicles, horizon),
-      (tx) => readDays(tx, "meter_daily", dayList, this.meterDays, this.meters, horizon),
+      async (tx) => ({
+        ...(await readDays(tx, "vehicle_daily", dayList, this.vehicleDays, this.vehicles, horizon)),
+        pending: await pendingEnergyQuery(tx, "vehicle", window),
+      }),
+      async (tx) => ({
+        ...(await readDays(tx, "meter_daily", dayList, this.meterDays, this.meters, horizon)),
+        pending: await pendingEnergyQuery(tx, "meter", window),
+      }),
       (tx) => this.readLinks(tx, horizon, window),
     ]);
     // Nothing changes before every read succeeded.
@@ -88,6 +105,10 @@ export class FleetCache {
     this.links = links.links;
     this.linkStorage = links.storage;
     this.horizon = vehicles.horizon;
+    // Pending readings are added for this request only: once aggregated they come back
+    // as changed daily rows.
+    this.pendingVehicles = numbered(vehicles.pending, this.vehicles);
+    this.pendingMeters = numbered(meters.pending, this.meters);
     return links.partialWh;
   }
 
@@ -156,6 +177,12 @@ export class FleetCache {
         }
       }
     });
+    for (const { device, wh, readings: count, tempMax: max } of this.pendingVehicles) {
+      dcWh[device] = (dcWh[device] as number) + wh;
+      readings[device] = (readings[device] as number) + count;
+      if (max !== null && (max > (tempMax[device] as number) || Number.isNaN(tempMax[device] as number)))
+        tempMax[device] = max;
+    }
     const meterCount = this.meters.ids.length;
     const meterWh = new Float64Array(meterCount);
     const meterReadings = new Float64Array(meterCount);
@@ -166,6 +193,10 @@ export class FleetCache {
       day.addShare("acWh", lo, hi, meterWh);
       day.addShare("readings", lo, hi, meterReadings);
     });
+    for (const { device, wh, readings: count } of this.pendingMeters) {
+      meterWh[device] = (meterWh[device] as number) + wh;
+      meterReadings[device] = (meterReadings[device] as number) + count;
+    }
 
     // The links inside the window, clipped to it.
     const from = window.from.getTime();
@@ -233,11 +264,17 @@ export class FleetCache {
   }
 }
 
-const caches = new WeakMap<Sql, FleetCache>();
-
-/** The cache of the fleet read through this pool. */
-export function fleetCacheFor(sql: Sql): FleetCache {
-  const cache = caches.get(sql) ?? new FleetCache(sql);
-  caches.set(sql, cache);
-  return cache;
+interface NumberedEnergy {
+  device: number;
+  wh: number;
+  readings: number;
+  tempMax: number | null;
 }
+
+const numbered = (rows: PendingEnergy[], devices: Devices): NumberedEnergy[] =>
+  rows.map((row) => ({
+    device: devices.numberOf(row.deviceId),
+    wh: row.wh,
+    readings: row.readings,
+    tempMax: row.tempMax,
+  }));

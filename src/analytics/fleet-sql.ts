@@ -1,10 +1,10 @@
-// The fleet view's SQL over the daily rollups (src/telemetry/rollups.ts): a day's share of
-// a window of whole hours is a sum of its hour columns, so every device costs one row per
-// day. The fleet cache (src/analytics/fleet-cache.ts) serves the last few days from
+// The fleet view's SQL over the daily rollups (src/rollups/rollup-sql.ts) and the readings
+// still pending for them: a day's share of a window of whole hours is a sum of its hour
+// columns, so every device costs one row per day, plus one per pending reading. The fleet cache (src/analytics/fleet-cache.ts) serves the last few days from
 // memory; this serves longer windows, and the energy of links that start or end inside a
 // window, read as energyQuery reads it.
 import type { Sql } from "../db/client.ts";
-import { HOURS_OF_DAY } from "../telemetry/rollups.ts";
+import { HOURS_OF_DAY } from "../rollups/rollup-sql.ts";
 import { clippedLinks, HOUR_MS, iso, meterParts, type Window, withHours } from "./energy.ts";
 
 /** One vehicle's figures over a fleet window, with the links that fed it. */
@@ -93,6 +93,16 @@ export function fleetPart(sql: Sql, window: Window, [low, high]: [string | null,
       from mine s
       join meter_daily m on m.meter_id = s.meter_id
       where s.whole and ${inDays}
+      -- Readings not yet in the rollups, read in the same snapshot.
+      union all
+      select vehicle_id, (kwh_delivered_dc * 1000)::int8, 1, (battery_temp * 100)::int4, 0, 0
+      from vehicle_pending
+      where recorded_at >= ${from}::timestamptz and recorded_at < ${to}::timestamptz and ${inPart("vehicle_id")}
+      union all
+      select s.vehicle_id, 0, 0, null, (p.kwh_consumed_ac * 1000)::int8, 1
+      from mine s
+      join meter_pending p on p.meter_id = s.meter_id
+      where s.whole and p.recorded_at >= ${from}::timestamptz and p.recorded_at < ${to}::timestamptz
       union all
       select vehicle_id, 0, 0, null, round(ac * 1000)::int8, 1 from (${meterParts(sql, window)}) partial
     ),
@@ -141,4 +151,32 @@ export function partialLinkEnergyQuery(sql: Sql, window: Window) {
     from (${meterParts(sql, window)}) partial
     group by vehicle_id
   `;
+}
+
+/** One device's readings over a window that are still pending: Wh, count, highest temperature (hundredths). */
+export interface PendingEnergy {
+  deviceId: string;
+  wh: number;
+  readings: number;
+  tempMax: number | null;
+}
+
+/** Per device, its pending readings inside the window, summed. */
+export function pendingEnergyQuery(sql: Sql, kind: "meter" | "vehicle", window: Window) {
+  const [from, to] = [iso(window.from), iso(window.to)];
+  return kind === "vehicle"
+    ? sql<PendingEnergy[]>`
+        select vehicle_id as "deviceId", sum(kwh_delivered_dc * 1000)::float8 as wh, count(*)::float8 as readings,
+               max(battery_temp * 100)::float8 as "tempMax"
+        from vehicle_pending
+        where recorded_at >= ${from}::timestamptz and recorded_at < ${to}::timestamptz
+        group by 1
+      `
+    : sql<PendingEnergy[]>`
+        select meter_id as "deviceId", sum(kwh_consumed_ac * 1000)::float8 as wh, count(*)::float8 as readings,
+               null::float8 as "tempMax"
+        from meter_pending
+        where recorded_at >= ${from}::timestamptz and recorded_at < ${to}::timestamptz
+        group by 1
+      `;
 }

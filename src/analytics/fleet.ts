@@ -5,7 +5,7 @@ import type { Sql } from "../db/client.ts";
 import { inOneSnapshot } from "../db/snapshot.ts";
 import type { Window } from "./energy.ts";
 import { efficiency, kwh } from "./figures.ts";
-import { fleetCacheFor } from "./fleet-cache.ts";
+import type { FleetCache } from "./fleet-cache.ts";
 import { FLEET_PARTS, type FleetVehicleEnergy, fleetPart, idRanges } from "./fleet-sql.ts";
 import { coverageOf, expectedPointsOf, type QualityFlag, type QualityThresholds, qualityFlags } from "./quality.ts";
 
@@ -48,8 +48,8 @@ function distribution(ratios: number[]) {
  * Up to three days come from the fleet cache (only what changed is read); longer windows
  * from the daily rollups in SQL, split by vehicle id over two connections.
  */
-export async function fleetEnergy(sql: Sql, window: Window): Promise<FleetVehicleEnergy[]> {
-  const cached = await fleetCacheFor(sql).energy(window);
+export async function fleetEnergy(sql: Sql, cache: FleetCache, window: Window): Promise<FleetVehicleEnergy[]> {
+  const cached = await cache.energy(window);
   if (cached) return cached;
   const parts = await inOneSnapshot<FleetVehicleEnergy[][]>(
     sql,
@@ -60,11 +60,12 @@ export async function fleetEnergy(sql: Sql, window: Window): Promise<FleetVehicl
 
 export async function fleetView(
   sql: Sql,
+  cache: FleetCache,
   window: Window,
   thresholds: QualityThresholds,
   page: { limit: number; offset: number },
 ) {
-  return summarizeFleet(await fleetEnergy(sql, window), window, thresholds, page);
+  return summarizeFleet(await fleetEnergy(sql, cache, window), window, thresholds, page);
 }
 
 /**

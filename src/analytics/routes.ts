@@ -7,6 +7,7 @@ import { notFound } from "../http/errors.ts";
 import { validate } from "../http/validate.ts";
 import { deviceIdSchema } from "../telemetry/schemas.ts";
 import { fleetView } from "./fleet.ts";
+import type { FleetCache } from "./fleet-cache.ts";
 import { vehiclePerformance } from "./performance.ts";
 import type { QualityThresholds } from "./quality.ts";
 import { BUCKET_MS, vehicleSeries } from "./series.ts";
@@ -20,9 +21,11 @@ export interface AnalyticsDeps {
   sql: Sql;
   now: () => Date;
   thresholds: QualityThresholds;
+  /** The fleet view's cache of recent days, over `sql`. */
+  fleetCache: FleetCache;
 }
 
-export function analyticsRoutes({ sql, now, thresholds }: AnalyticsDeps) {
+export function analyticsRoutes({ sql, now, thresholds, fleetCache }: AnalyticsDeps) {
   const performanceQuery = windowSchema({ now, defaultSpanMs: DAY_MS, maxSpanMs: MAX_WINDOW_DAYS * DAY_MS });
   const seriesRules = {
     hour: { now, defaultSpanMs: DAY_MS, maxSpanMs: 31 * DAY_MS, stepMs: BUCKET_MS.hour },
@@ -58,6 +61,6 @@ export function analyticsRoutes({ sql, now, thresholds }: AnalyticsDeps) {
     })
     .get("/fleet", validate("query", fleetQuery), async (c) => {
       const { window, limit, offset } = c.req.valid("query");
-      return c.json(await fleetView(sql, window, thresholds, { limit, offset }));
+      return c.json(await fleetView(sql, fleetCache, window, thresholds, { limit, offset }));
     });
 }

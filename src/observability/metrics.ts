@@ -4,6 +4,7 @@
 import client from "prom-client";
 import { APPLICATION_NAME, type Sql } from "../db/client.ts";
 import { PARTITIONED_TABLES } from "../partitions/partitions.ts";
+import { type RollupBacklog, rollupBacklog } from "../rollups/backlog.ts";
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -11,6 +12,15 @@ export interface MetricSources {
   sql: Sql;
   poolSize: number;
   queued?: () => number;
+}
+
+/** The backlog read once per scrape, however many gauges show it. */
+function oncePerScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    if (!last || performance.now() - last.at > 500) last = { at: performance.now(), value: read() };
+    return last.value;
+  };
 }
 
 export function createMetrics(sources: MetricSources) {
@@ -52,7 +62,52 @@ export function createMetrics(sources: MetricSources) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    rollupRuns: new client.Histogram({
+      name: "fleet_rollup_run_duration_seconds",
+      help: "Time of one aggregator run in this instance (moving pending readings into the rollups).",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    rollupReadings: new client.Counter({
+      name: "fleet_rollup_readings_total",
+      help: "Pending readings this instance's aggregator added to the rollups.",
+      registers,
+    }),
+    rollupRows: new client.Counter({
+      name: "fleet_rollup_rows_total",
+      help: "Rollup rows those readings were added to, by table: readings / rows is how much was folded.",
+      labelNames: ["table"] as const,
+      registers,
+    }),
   };
+
+  const backlog = oncePerScrape(() => rollupBacklog(sources.sql).catch(() => undefined));
+  const backlogGauge = (name: string, help: string, pick: (figures: RollupBacklog) => number | undefined) =>
+    new client.Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const figures = await backlog();
+        const value = figures && pick(figures);
+        if (value !== undefined) this.set(value);
+      },
+    });
+  backlogGauge(
+    "fleet_rollup_pending_readings",
+    "Readings stored but not yet added to the rollups.",
+    (figures) => figures.pendingReadings,
+  );
+  backlogGauge(
+    "fleet_rollup_oldest_pending_seconds",
+    "Age of the oldest reading not yet added to the rollups (0: none pending).",
+    (figures) => figures.oldestPendingSeconds,
+  );
+  backlogGauge(
+    "fleet_rollup_last_run_timestamp_seconds",
+    "When the aggregator (of any instance) last finished a run, as a Unix time.",
+    (figures) => (figures.lastRunAt === null ? undefined : Date.parse(figures.lastRunAt) / 1000),
+  );
 
   new client.Gauge({
     name: "fleet_write_queue_depth",

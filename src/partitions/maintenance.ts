@@ -46,8 +46,10 @@ export async function maintainPartitions(options: MaintenanceOptions): Promise<M
       if (horizon) {
         // Dropping a partition briefly locks its table; give up rather than stall writers.
         await session`set lock_timeout = '5s'`;
-        for (const partition of await partitions.list()) {
-          if (partition.to > horizon) continue;
+        // Pending rows first: the aggregator would fail adding them to a rollup already gone.
+        const expired = (await partitions.list()).filter((partition) => partition.to <= horizon);
+        expired.sort((a, b) => Number(b.table.endsWith("_pending")) - Number(a.table.endsWith("_pending")));
+        for (const partition of expired) {
           await session`drop table if exists ${session(partition.name)}`;
           dropped.push(partition.name);
         }

@@ -18,6 +18,8 @@ export interface TelemetryRouteDeps {
   maxBatchBytes: number;
   maxNdjsonBytes: number;
   metrics?: Metrics;
+  /** Refuses writes (503 overloaded) while the rollups' backlog is over its bound. */
+  backlog?: { check(): void };
 }
 
 const SINGLE_READING_BYTES = 64 * 1024;
@@ -46,6 +48,10 @@ export function telemetryRoutes(deps: TelemetryRouteDeps) {
   };
 
   return new Hono()
+    .use(async (_, next) => {
+      deps.backlog?.check();
+      await next();
+    })
     .post("/meter", requireJson, limitBody(SINGLE_READING_BYTES), validate("json", schemas.meterReading), async (c) => {
       return c.json(...single("meter", await writer.writeMeter(c.req.valid("json"))));
     })

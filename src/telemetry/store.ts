@@ -1,6 +1,7 @@
-// The dual write: every reading goes to the cold store (history), into its device's hourly
-// and daily rollups (src/telemetry/rollups.ts), and, when it is the newest for its device,
-// to the hot store, in one statement per device kind. Where the rows come from is a fragment (`source`): arrays unnested server-side for JSON bodies
+// The dual write: every reading goes to the cold store (history), to its kind's pending
+// table (src/rollups/rollup-sql.ts: a plain append, so the reading counts in every figure
+// from its commit on while the aggregator adds it to the rollups later), and, when it is
+// the newest for its device, to the hot store, in one statement per device kind. Where the rows come from is a fragment (`source`): arrays unnested server-side for JSON bodies
 // and queued singles, or a staging table filled by COPY for streamed NDJSON uploads.
 // - Replays: the unique (device, recorded_at) index drops them (ON CONFLICT DO NOTHING),
 //   and only rows that really went in reach the hot store or the answer. A source yields
@@ -9,7 +10,7 @@
 // - Deadlocks: rows are inserted in device order, so concurrent writers lock in one order.
 import type { PendingQuery, Row } from "postgres";
 import type { Sql } from "../db/client.ts";
-import { METER_ROLLUPS, VEHICLE_ROLLUPS } from "./rollups.ts";
+import { METER_PENDING, VEHICLE_PENDING } from "../rollups/rollup-sql.ts";
 import type { MeterReading, VehicleReading } from "./schemas.ts";
 
 /** A query yielding (meter_id, kwh_consumed_ac, voltage, recorded_at) rows. */
@@ -81,7 +82,7 @@ function meterDualWrite(sql: Sql, source: MeterSource, answer: PendingQuery<Row[
         last_updated = excluded.last_updated
       where meter_state.last_updated < excluded.last_updated
     ),
-    ${sql.unsafe(METER_ROLLUPS)}
+    ${sql.unsafe(METER_PENDING)}
     ${answer}
   `;
 }
@@ -111,7 +112,7 @@ function vehicleDualWrite(sql: Sql, source: VehicleSource, answer: PendingQuery<
         last_updated = excluded.last_updated
       where vehicle_state.last_updated < excluded.last_updated
     ),
-    ${sql.unsafe(VEHICLE_ROLLUPS)}
+    ${sql.unsafe(VEHICLE_PENDING)}
     ${answer}
   `;
 }

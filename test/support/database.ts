@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect } from "bun:test";
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
+import { FleetCache } from "../../src/analytics/fleet-cache.ts";
 import { type AppDeps, createApp } from "../../src/app.ts";
 import { createDb, createSql, type Db, type Sql } from "../../src/db/client.ts";
 import { Partitions } from "../../src/partitions/partitions.ts";
@@ -44,6 +45,8 @@ export interface TestApp {
   app: ReturnType<typeof createApp>;
   writer: TelemetryWriter;
   partitions: Partitions;
+  /** The fleet view's cache the app was given. */
+  fleetCache: FleetCache;
   /** Errors that reached the app's 500 path: a test that sees one has found a defect. */
   unexpected: unknown[];
   /** The clock the app sees; tests move it with setNow. */
@@ -68,11 +71,13 @@ export async function createTestApp(
       : createGroupCommitWriter(database.sql, partitions, { maxQueued: 10_000, maxFlush: 1_000, flushConcurrency: 2 });
   let now = DEFAULT_NOW;
   const unexpected: unknown[] = [];
+  const fleetCache = new FleetCache(database.sql);
   const app = createApp({
     sql: database.sql,
     db: database.db,
     writer,
     partitions,
+    fleetCache,
     now: () => now,
     onUnexpectedError: (error) => {
       unexpected.push(error);
@@ -85,6 +90,7 @@ export async function createTestApp(
     app,
     writer,
     partitions,
+    fleetCache,
     unexpected,
     setNow(date) {
       now = date;

@@ -1,8 +1,12 @@
-// The rollups every stored reading is added to, as CTEs that read a `stored` CTE (the rows
-// really inserted into the cold store, so replays add nothing). They run in the statement
-// that stores the readings, so they are never stale. The service (src/telemetry/store.ts)
-// and the benchmark's store generator (bench/fleet-store.ts) both use these very texts.
+// Every SQL text that maintains the rollups, generated here so reviews can read what the
+// database runs (test/rollups-sql.test.ts keeps a snapshot of each).
 //
+// - The request's transaction appends each reading it really stored (a `stored` CTE, so
+//   replays add nothing) to a pending table: `METER_PENDING` / `VEHICLE_PENDING`.
+// - The aggregator (src/rollups/aggregator.ts) moves pending rows into the rollups, in one
+//   transaction: `aggregateText`. Its rollup CTEs read a `stored` CTE too, so the same
+//   texts serve the benchmark's store generator (bench/fleet-store.ts), which writes
+//   rollups directly.
 // - Hourly (`*_hourly`): one row per device and UTC hour, for hours and series.
 // - Daily (`*_daily`): one row per device and UTC day, each hour's sums in columns of
 //   their own (`ac_wh_00` … `ac_wh_23`, `readings_00` …, `temp_max_00` …), so a reading is
@@ -130,3 +134,72 @@ export const VEHICLE_ROLLUPS = `
     { prefix: "readings", value: "readings", cast: "int4", combine: "sum" },
     { prefix: "temp_max", value: "(battery_temp_max * 100)", cast: "int4", combine: "max" },
   ])}`;
+
+export type Kind = "meter" | "vehicle";
+
+/** The columns a pending row carries: what the rollups need of a reading. */
+export const PENDING_COLUMNS: Record<Kind, string> = {
+  meter: "meter_id, recorded_at, kwh_consumed_ac",
+  vehicle: "vehicle_id, recorded_at, soc, kwh_delivered_dc, battery_temp",
+};
+
+/** The CTE appending the readings of `stored` to the pending table: no conflict, no update. */
+const pendingInsert = (kind: Kind) => `
+  pending as (
+    insert into ${kind}_pending (${PENDING_COLUMNS[kind]})
+    select ${PENDING_COLUMNS[kind]} from stored
+  )`;
+export const METER_PENDING = pendingInsert("meter");
+export const VEHICLE_PENDING = pendingInsert("vehicle");
+
+const ROLLUPS: Record<Kind, string> = { meter: METER_ROLLUPS, vehicle: VEHICLE_ROLLUPS };
+const DEVICE: Record<Kind, string> = { meter: "meter_id", vehicle: "vehicle_id" };
+
+/** How the aggregator takes the pending rows it adds. */
+export type Claim = "delete" | "mark";
+
+/** A statement and the values its parameters take, in order. */
+export interface Statement {
+  text: string;
+  params: ("limit" | "run")[];
+}
+
+/**
+ * The aggregator's statements for one kind, run in order in one transaction; `limit` is
+ * the most rows one run takes, `run` the run's id. The statement adding the rows answers (readings, hourly_rows, daily_rows): readings added, and
+ * the rollup rows they became, which is what folding many readings of a device-hour
+ * into one update saves.
+ *
+ * - `delete`: one statement, `delete … returning` feeding the rollup CTEs. The fewest
+ *   passes over the pending rows; used on plain PostgreSQL.
+ * - `mark`: claim (`update … set run`), add the claimed rows, delete them. Three
+ *   statements that each name their rows by device id, the shape a distributed database
+ *   pushes down to the nodes holding each device (docs/scaling.md).
+ */
+export function aggregateStatements(kind: Kind, claim: Claim): Statement[] {
+  const device = DEVICE[kind];
+  const some = `(${device}, recorded_at) in (select ${device}, recorded_at from ${kind}_pending limit $1)`;
+  const answer = `
+  select (select count(*) from stored)::int8 as readings,
+         (select count(*) from ${kind}_hours)::int8 as hourly_rows,
+         (select count(*) from ${kind}_daily_hours where hours_that_day = 1)::int8
+           + (select count(distinct (${device}, day)) from ${kind}_daily_hours where hours_that_day > 1)::int8 as daily_rows`;
+  if (claim === "delete") {
+    const text = `with stored as (
+    delete from ${kind}_pending
+    where ${some}
+    returning ${PENDING_COLUMNS[kind]}
+  ),${ROLLUPS[kind]}${answer}`;
+    return [{ text, params: ["limit"] }];
+  }
+  return [
+    { text: `update ${kind}_pending set run = $2 where run is null and ${some}`, params: ["limit", "run"] },
+    {
+      text: `with stored as (
+    select ${PENDING_COLUMNS[kind]} from ${kind}_pending where run = $1
+  ),${ROLLUPS[kind]}${answer}`,
+      params: ["run"],
+    },
+    { text: `delete from ${kind}_pending where run = $1`, params: ["run"] },
+  ];
+}
