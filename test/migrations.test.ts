@@ -1,5 +1,6 @@
 // Upgrading a database that already holds data: a migration that rebuilds a table must
-// keep every row and every partition an older release left.
+// keep every row and every partition an older release left, and a release that moves the
+// rollups off the request path must keep the rollups it finds and count them exactly.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -7,8 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { createApp } from "../src/app.ts";
 import { createDb, createSql, type Sql } from "../src/db/client.ts";
 import { MIGRATIONS_FOLDER } from "../src/db/migrate.ts";
+import { Partitions } from "../src/partitions/partitions.ts";
+import { aggregateOnce } from "../src/rollups/aggregator.ts";
+import { METER_ROLLUPS, VEHICLE_ROLLUPS } from "../src/rollups/rollup-sql.ts";
+import { createDirectWriter } from "../src/telemetry/writer.ts";
 import { databaseUrl, SERVER_URL_VARIABLE } from "./support/server.ts";
 
 const admin = postgres(process.env[SERVER_URL_VARIABLE] as string, { max: 1, onnotice: () => {} });
@@ -112,5 +118,111 @@ describe("upgrading a database with data", () => {
       insert into meter_daily (meter_id, day) values ('00000000-0000-4000-8000-000000000001', '2026-11-26T00:00:00Z')
     `.catch((error) => error.code);
     expect(duplicate).toBe("23505");
+  });
+});
+
+describe("upgrading to pending rollups (0009)", () => {
+  const upgradeName = `${name}_pending`;
+  let upgraded: Sql;
+  beforeAll(async () => {
+    await admin`create database ${admin(upgradeName)}`;
+    upgraded = createSql({
+      url: databaseUrl(process.env[SERVER_URL_VARIABLE] as string, upgradeName),
+      poolSize: 4,
+      connectTimeoutSeconds: 10,
+    });
+  });
+  afterAll(async () => {
+    await upgraded.end({ timeout: 5 });
+    await admin`drop database if exists ${admin(upgradeName)} with (force)`;
+  });
+
+  const rollups = async () => ({
+    meterHourly: await upgraded`select * from meter_hourly order by meter_id, hour`,
+    vehicleHourly: await upgraded`select * from vehicle_hourly order by vehicle_id, hour`,
+    meterDaily: await upgraded`select * from meter_daily order by day, meter_id`,
+    vehicleDaily: await upgraded`select * from vehicle_daily order by day, vehicle_id`,
+  });
+
+  it("keeps the rollups written in the request, and adds new readings to them exactly", async () => {
+    const db = createDb(upgraded);
+    await migrate(db, { migrationsFolder: await migrationsUpTo(9) });
+    for (const table of ["meter_telemetry", "vehicle_telemetry"]) {
+      for (const month of ["2026-02-01", "2026-03-01"]) {
+        for (const suffix of ["telemetry", "hourly", "daily"])
+          await upgraded`select create_telemetry_partition(${table.replace("telemetry", suffix)}, ${month})`;
+      }
+    }
+    // Readings as the release before wrote them: history and rollups in one statement.
+    const [meterId, vehicleId] = ["00000000-0000-4000-8000-0000000000a1", "00000000-0000-4000-8000-0000000000b1"];
+    await upgraded.unsafe(`
+      with stored as (
+        insert into meter_telemetry (meter_id, kwh_consumed_ac, voltage, recorded_at)
+        select '${meterId}'::uuid, 1.25, 230, '2026-02-28T23:00:00Z'::timestamptz + make_interval(mins => i)
+        from generate_series(0, 89) i
+        returning meter_id, kwh_consumed_ac, recorded_at
+      ),${METER_ROLLUPS}
+      select 1`);
+    await upgraded.unsafe(`
+      with stored as (
+        insert into vehicle_telemetry (vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at)
+        select '${vehicleId}'::uuid, 50, 1.125, 20 + i % 7, '2026-02-28T23:00:00Z'::timestamptz + make_interval(mins => i)
+        from generate_series(0, 89) i
+        returning vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at
+      ),${VEHICLE_ROLLUPS}
+      select 1`);
+    await upgraded`insert into vehicle_meter_mapping (vehicle_id, meter_id) values (${vehicleId}, ${meterId})`;
+    const before = await rollups();
+
+    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+
+    expect(await rollups()).toEqual(before);
+    const pendingPartitions = await upgraded<{ name: string }[]>`
+      select c.relname as name from pg_inherits i
+      join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
+      where p.relname in ('meter_pending', 'vehicle_pending') order by 1
+    `;
+    expect(pendingPartitions.map((p) => p.name)).toEqual([
+      "meter_pending_y2026m02",
+      "meter_pending_y2026m03",
+      "vehicle_pending_y2026m02",
+      "vehicle_pending_y2026m03",
+    ]);
+
+    // New readings go to pending; answers count old and new alike, before and after aggregating.
+    const partitions = new Partitions(upgraded);
+    const writer = createDirectWriter(upgraded, partitions);
+    const app = createApp({ sql: upgraded, db, writer, partitions, now: () => new Date("2026-03-02T00:00:00Z") });
+    const more = Array.from({ length: 30 }, (_, i) => new Date(Date.parse("2026-03-01T00:30:00Z") + i * 60_000));
+    const response = await app.request("/v1/telemetry/batch", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        meters: more.map((at) => ({ meterId, kwhConsumedAc: 1.25, voltage: 230, timestamp: at.toISOString() })),
+        vehicles: more.map((at) => ({
+          vehicleId,
+          soc: 60,
+          kwhDeliveredDc: 1.125,
+          batteryTemp: 30,
+          timestamp: at.toISOString(),
+        })),
+      }),
+    });
+    expect(response.status).toBe(201);
+    const window = "from=2026-02-28T00:00:00Z&to=2026-03-02T00:00:00Z";
+    const expected = { totalAcConsumption: 150, totalDcDelivery: 135, dataPoints: 120, efficiencyRatio: 0.9 };
+    const answer = async () => (await app.request(`/v1/analytics/performance/${vehicleId}?${window}`)).json();
+    const fleet = async () =>
+      (await (await app.request(`/v1/analytics/fleet?${window}`)).json()).totals as Record<string, number>;
+    expect(await answer()).toMatchObject(expected);
+    expect(await fleet()).toMatchObject({ totalAcConsumption: 150, totalDcDelivery: 135, dataPoints: 120 });
+    expect(await aggregateOnce(upgraded)).toMatchObject({ readings: 60 });
+    expect(await answer()).toMatchObject(expected);
+    expect(await fleet()).toMatchObject({ totalAcConsumption: 150, totalDcDelivery: 135, dataPoints: 120 });
+    const [hour] = await upgraded`
+      select readings, kwh_consumed_ac from meter_hourly where meter_id = ${meterId} and hour = '2026-03-01T00:00:00Z'
+    `;
+    expect(hour).toEqual({ readings: 60, kwh_consumed_ac: 75 });
+    await writer.close();
   });
 });

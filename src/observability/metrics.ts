@@ -14,12 +14,17 @@ export interface MetricSources {
   queued?: () => number;
 }
 
-/** The backlog read once per scrape, however many gauges show it. */
+/**
+ * The backlog read once per scrape, however many gauges show it: the registry collects
+ * every metric at once, so the gauges share the read in flight.
+ */
 function oncePerScrape<T>(read: () => Promise<T>): () => Promise<T> {
-  let last: { at: number; value: Promise<T> } | undefined;
+  let inFlight: Promise<T> | undefined;
   return () => {
-    if (!last || performance.now() - last.at > 500) last = { at: performance.now(), value: read() };
-    return last.value;
+    inFlight ??= read().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
   };
 }
 
@@ -105,8 +110,8 @@ export function createMetrics(sources: MetricSources) {
   );
   backlogGauge(
     "fleet_rollup_last_run_timestamp_seconds",
-    "When the aggregator (of any instance) last finished a run, as a Unix time.",
-    (figures) => (figures.lastRunAt === null ? undefined : Date.parse(figures.lastRunAt) / 1000),
+    "When the aggregator (of any instance) last finished a run, as a Unix time (0: never).",
+    (figures) => (figures.lastRunAt === null ? 0 : Date.parse(figures.lastRunAt) / 1000),
   );
 
   new client.Gauge({
