@@ -18,6 +18,7 @@ import { describeCode, describeMachine, readLoadAverage } from "./machine.ts";
 import { parseOptions } from "./options.ts";
 import { computeBaseEpochSeconds } from "./readings.ts";
 import { formatCheckLine, formatReport, type RowCheck } from "./report.ts";
+import { readBacklog } from "./rollup-backlog.ts";
 import { startRssSampler } from "./rss-sampler.ts";
 import { defineScenarios, runScenario, type ScenarioRuns } from "./scenarios.ts";
 import { REPO_ROOT, type RunningService, startService } from "./service.ts";
@@ -45,6 +46,9 @@ async function runBench(): Promise<number> {
     const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
     const context = { url, wrk, wrkThreads: machine.cores, baseSeconds: computeBaseEpochSeconds(), headers };
 
+    // A service that updates its rollups inside each request reports no backlog: nothing is
+    // ever pending there, and the drain waits cost nothing.
+    const isBacklogReported = options.analyticsOnly ? undefined : (await readBacklog({ url, headers })).isReported;
     const sampler = service ? startRssSampler(service.pid) : undefined;
     const tally = createTally();
     const scenarios: ScenarioRuns[] = [];
@@ -61,9 +65,10 @@ async function runBench(): Promise<number> {
     };
     if (!options.analyticsOnly) {
       await measured(async () => {
-        for (const scenario of defineScenarios(context)) {
+        const backlog = { context: { url, headers }, drainLimitMs: options.drainLimitSeconds * 1000 };
+        for (const scenario of defineScenarios(context, options.scenarios)) {
           await settle();
-          scenarios.push(await runScenario(scenario, options, tally, log));
+          scenarios.push(await runScenario(scenario, options, backlog, tally, log));
           if (service?.hasExited()) throw new Error("the service exited during the bench");
         }
       });
@@ -115,7 +120,8 @@ async function runBench(): Promise<number> {
       `${options.runs} × ${options.durationSeconds} s per scenario after a ${options.warmupSeconds} s warm-up, median shown; ` +
       `${databaseUrl ? "before each scenario the database settles (autovacuum done, CHECKPOINT); " : ""}` +
       `${generators}; server: ${target}; ` +
-      "server, database and load generator share the machine";
+      "server, database and load generator share the machine" +
+      (isBacklogReported === undefined ? "" : describeBacklogMethod(isBacklogReported));
     const report = formatReport({
       date: new Date(),
       machine,
@@ -157,6 +163,20 @@ async function runBench(): Promise<number> {
   } finally {
     await service?.stop();
   }
+}
+
+function describeBacklogMethod(isReported: boolean): string {
+  const method =
+    "; after every load the bench polls GET /v1/admin/stats every 100 ms until `rollups.pendingReadings` is 0: " +
+    "*sustained* is the readings stored over the time from the start of the load until then, *drain* the time " +
+    "from the end of the load until then, *folding* the readings the aggregator added per rollup row it updated " +
+    "(fleet_rollup_readings_total / fleet_rollup_rows_total summed over the tables, from /metrics before and after: " +
+    "0.5 is none, every reading its own hourly and daily row); " +
+    "during the nominal load `rollups.oldestPendingSeconds` is sampled every 250 ms";
+  return isReported
+    ? method
+    : `${method}. This service reports no rollup backlog (its requests update the rollups themselves): ` +
+        "nothing is taken as pending, and it has no aggregator counters";
 }
 
 function sumCpuUsage(parts: (CpuUsage | undefined)[]): CpuUsage | undefined {

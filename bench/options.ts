@@ -3,6 +3,12 @@
 
 export type GeneratorChoice = "auto" | "wrk" | "bun";
 
+/** The ingest scenarios, by the names --scenarios takes, in the order they run. */
+export const SCENARIO_IDS = ["singles64", "singles", "batch4", "nominal", "disjoint", "same1", "same8"] as const;
+export type ScenarioId = (typeof SCENARIO_IDS)[number];
+/** What runs without --scenarios: singles64 and batch4 are there for comparison with older reports. */
+export const DEFAULT_SCENARIOS: ScenarioId[] = ["singles", "nominal", "disjoint", "same1", "same8"];
+
 export interface BenchOptions {
   /** Seconds each measured run lasts. */
   durationSeconds: number;
@@ -36,9 +42,24 @@ export interface BenchOptions {
   analyticsClients: number[];
   /** Leave the started service and its database running after the report, until Ctrl-C. */
   keep: boolean;
+  /** The ingest scenarios to run (always in the order of SCENARIO_IDS). */
+  scenarios: ScenarioId[];
+  /** Longest wait, after a load, for the rollups' pending backlog to empty. */
+  drainLimitSeconds: number;
 }
 
 export const USAGE = `usage: bun run bench [-- flags]
+  --scenarios LIST   ingest scenarios to run, comma-separated (default
+                     singles,nominal,disjoint,same1,same8):
+                       singles    single readings, 256 connections
+                       singles64  single readings, 64 connections
+                       nominal    constant 333 req/s of single readings (open loop)
+                       batch4     batches of 500 meter + 500 vehicle readings, 4 connections
+                       disjoint   batches of 1,000 meter readings, 8 connections, each on
+                                  its own 1,000 meters, a new minute per request
+                       same1      batches of 1,000 readings of the same 1,000 meters, 1
+                                  connection, a new minute per request
+                       same8      the same from 8 connections (a shared minute counter)
   --duration S       seconds per measured run (default 15)
   --runs N           runs per scenario, the median is reported (default 3)
   --warmup S         seconds of warm-up per scenario (default 3)
@@ -61,8 +82,10 @@ export const USAGE = `usage: bun run bench [-- flags]
                      query (default 100; 0: every vehicle is asked, over --fleet-days only)
   --analytics-clients N[,N...]  closed-loop clients of the single-vehicle queries, a
                      row per count (default 1,4; the fleet view always has 1)
+  --drain-limit S    longest wait after a load for the rollup backlog to empty (default 300)
   --keep             leave the started service and database running after the report (for
-                     bun bench/explain-analytics.ts <database-url>); Ctrl-C removes them`;
+                     bun bench/explain-analytics.ts <database-url>); Ctrl-C removes them
+Every flag also takes its value as --flag=value.`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const options: BenchOptions = {
@@ -80,10 +103,14 @@ export function parseOptions(argv: string[]): BenchOptions {
     historyVehicles: 100,
     analyticsClients: [1, 4],
     keep: false,
+    scenarios: DEFAULT_SCENARIOS,
+    drainLimitSeconds: 300,
   };
   for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
+    // --flag=value is read as --flag value.
+    const [flag, inlineValue] = splitInlineValue(argv[i]);
     const readValue = () => {
+      if (inlineValue !== undefined) return inlineValue;
       const next = argv[++i];
       if (next === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
       return next;
@@ -108,13 +135,33 @@ export function parseOptions(argv: string[]): BenchOptions {
       options.analyticsClients = readValue()
         .split(",")
         .map((text) => readCount(flag, text.trim()));
-    } else if (flag === "--keep") options.keep = true;
+    } else if (flag === "--scenarios") options.scenarios = readScenarios(readValue());
+    else if (flag === "--drain-limit") options.drainLimitSeconds = readPositive(flag, readValue());
+    else if (flag === "--keep") options.keep = true;
     else if (flag === "--help" || flag === "-h") {
       console.log(USAGE);
       process.exit(0);
     } else throw new Error(`unknown flag ${flag}\n${USAGE}`);
   }
   return options;
+}
+
+function splitInlineValue(arg: string | undefined): [string | undefined, string | undefined] {
+  if (arg === undefined || !arg.startsWith("--")) return [arg, undefined];
+  const equals = arg.indexOf("=");
+  return equals < 0 ? [arg, undefined] : [arg.slice(0, equals), arg.slice(equals + 1)];
+}
+
+function readScenarios(text: string): ScenarioId[] {
+  const names = text
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = names.filter((name) => !(SCENARIO_IDS as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new Error(`--scenarios takes a list of ${SCENARIO_IDS.join(", ")}; got ${text}`);
+  }
+  return SCENARIO_IDS.filter((id) => names.includes(id));
 }
 
 function readPositive(flag: string | undefined, text: string, isZeroAllowed = false): number {

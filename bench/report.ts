@@ -37,6 +37,10 @@ const formatInteger = (value: number) => (Number.isFinite(value) ? Math.round(va
 const formatRate = (value: number) => (Number.isFinite(value) && value < 10 ? value.toFixed(2) : formatInteger(value));
 const formatMs = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : "n/a");
 const formatYesNo = (isMet: boolean) => (isMet ? "yes" : "**no**");
+/** An optional figure: "–" when the scenario does not measure it. */
+const formatOptional = (value: number | undefined, format: (value: number) => string, suffix = "") =>
+  value === undefined ? "–" : Number.isNaN(value) ? "n/a" : `${format(value)}${suffix}`;
+const formatSeconds = (value: number) => value.toFixed(value < 10 ? 2 : 1);
 
 export function formatCheckLine(check: RowCheck): string {
   return `rows stored == 2xx answered: ${check.isMatch ? "yes" : "no"} (${formatInteger(check.rowsStored)} vs ${formatInteger(check.answeredStored)})`;
@@ -51,26 +55,47 @@ export function formatReport(input: ReportInput): string {
     `- Setup: ${input.setup}`,
     ...formatStore(input.store),
     "",
-    "| Scenario | Connections | Throughput | p50 ms | p99 ms | Target | Met? |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
+    "| Scenario | Connections | Throughput | p50 ms | p99 ms | Sustained, until the backlog is empty | Drain s | Folding | Oldest pending p99 / max s | Target | Met? |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
-  for (const { scenario, runs, failures } of input.scenarios) {
-    const median = summariseRuns(runs);
+  const medians = input.scenarios.map(({ runs }) => summariseRuns(runs));
+  const peers = new Map<string, Figures>();
+  input.scenarios.forEach(({ scenario }, index) => {
+    if (scenario.id) peers.set(scenario.id, medians[index] as Figures);
+  });
+  input.scenarios.forEach(({ scenario, failures }, index) => {
+    const median = medians[index] as Figures;
     // A target is not met by a scenario that lost requests, however fast the rest were.
     const failed = failures > 0 ? ` (${formatInteger(failures)} requests failed)` : "";
     const met = scenario.target
-      ? `${formatYesNo(scenario.target.isMet(median) && failures === 0)}${failed}`
+      ? `${formatYesNo(scenario.target.isMet(median, peers) && failures === 0)}${failed}`
       : failed.trim() || "–";
+    const oldest =
+      median.oldestPendingP99Seconds === undefined
+        ? "–"
+        : `${formatOptional(median.oldestPendingP99Seconds, formatSeconds)} / ${formatOptional(median.oldestPendingMaxSeconds, formatSeconds)}`;
     lines.push(
       `| ${scenario.name} | ${scenario.connections} | ${formatRate(median.throughput)} ${scenario.unit} | ` +
-        `${formatMs(median.p50Ms)} | ${formatMs(median.p99Ms)} | ${scenario.target?.text ?? "–"} | ${met} |`,
+        `${formatMs(median.p50Ms)} | ${formatMs(median.p99Ms)} | ` +
+        `${formatOptional(median.sustainedPerSecond, formatInteger, " readings/s")} | ` +
+        `${formatOptional(median.drainSeconds, formatSeconds)} | ${formatOptional(median.folding, (value) => value.toFixed(1))} | ` +
+        `${oldest} | ${scenario.target?.text ?? "–"} | ${met} |`,
     );
-  }
+  });
   lines.push(formatRssRow(input.peakRssBytes), "", "Each figure is the median of the runs:", "");
   for (const { scenario, runs } of input.scenarios) {
-    const each = runs.map(
-      (run) => `${formatRate(run.throughput)} (${formatMs(run.p50Ms)} / ${formatMs(run.p99Ms)} ms)`,
-    );
+    const each = runs.map((run) => {
+      const backlog =
+        run.sustainedPerSecond === undefined
+          ? ""
+          : `; sustained ${formatOptional(run.sustainedPerSecond, formatInteger)}, drain ${formatOptional(run.drainSeconds, formatSeconds, " s")}, ` +
+            `folding ${formatOptional(run.folding, (value) => value.toFixed(1))}`;
+      const oldest =
+        run.oldestPendingP99Seconds === undefined
+          ? ""
+          : `, oldest pending ${formatOptional(run.oldestPendingP99Seconds, formatSeconds)} / ${formatOptional(run.oldestPendingMaxSeconds, formatSeconds)} s`;
+      return `${formatRate(run.throughput)} (${formatMs(run.p50Ms)} / ${formatMs(run.p99Ms)} ms${backlog}${oldest})`;
+    });
     lines.push(`- ${scenario.name} @ ${scenario.connections}: ${each.join(", ")}`);
   }
   lines.push("", ...formatTally(input.tally, input.check), ...formatAnalyticsCheck(input.analyticsCheck));
@@ -107,10 +132,21 @@ function formatAnalyticsCheck(check: AnalyticsCheck | undefined): string[] {
 }
 
 function summariseRuns(runs: Figures[]): Figures {
+  // An optional figure's median: undefined when no run measured it, NaN when every run
+  // measured it as n/a (a drain that did not end, a run that folded nothing).
+  const medianOf = (pick: (run: Figures) => number | undefined) => {
+    const values = runs.map(pick).filter((value): value is number => value !== undefined);
+    return values.length === 0 ? undefined : computeMedian(values);
+  };
   return {
     throughput: computeMedian(runs.map((run) => run.throughput)),
     p50Ms: computeMedian(runs.map((run) => run.p50Ms)),
     p99Ms: computeMedian(runs.map((run) => run.p99Ms)),
+    sustainedPerSecond: medianOf((run) => run.sustainedPerSecond),
+    drainSeconds: medianOf((run) => run.drainSeconds),
+    folding: medianOf((run) => run.folding),
+    oldestPendingP99Seconds: medianOf((run) => run.oldestPendingP99Seconds),
+    oldestPendingMaxSeconds: medianOf((run) => run.oldestPendingMaxSeconds),
   };
 }
 
@@ -134,10 +170,10 @@ function formatMachine(machine: Machine | undefined, cpu: CpuUsage | undefined):
 
 function formatRssRow(peakRssBytes: number | undefined): string {
   if (peakRssBytes === undefined)
-    return `| Service RSS, peak | – | not measured (--url) | – | – | ≤ ${RSS_TARGET_MB} MB | – |`;
+    return `| Service RSS, peak | – | not measured (--url) | – | – | – | – | – | – | ≤ ${RSS_TARGET_MB} MB | – |`;
   const mb = peakRssBytes / 1e6;
   const met = Number.isFinite(mb) ? formatYesNo(mb <= RSS_TARGET_MB) : "–";
-  return `| Service RSS, peak (bun process, sampled every 500 ms) | – | ${Number.isFinite(mb) ? mb.toFixed(0) : "n/a"} MB | – | – | ≤ ${RSS_TARGET_MB} MB | ${met} |`;
+  return `| Service RSS, peak (bun process, sampled every 500 ms) | – | ${Number.isFinite(mb) ? mb.toFixed(0) : "n/a"} MB | – | – | – | – | – | – | ≤ ${RSS_TARGET_MB} MB | ${met} |`;
 }
 
 function formatTally(tally: WriteTally, check: RowCheck | undefined): string[] {
@@ -148,7 +184,8 @@ function formatTally(tally: WriteTally, check: RowCheck | undefined): string[] {
     `- requests: ${formatInteger(tally.requests)}; answered 2xx: ${formatInteger(tally.requests2xx)}; ` +
       `non-2xx: ${non2xx.length ? non2xx.join(", ") : "none"}; unanswered: ${formatInteger(tally.unanswered)}`,
     `- readings answered stored (201, or a batch's \`stored\`): ${formatInteger(tally.readingsStored)}; ` +
-      `answered duplicate: ${formatInteger(tally.readingsDuplicate)} (every reading sent is new, so 0 expected)`,
+      `answered duplicate: ${formatInteger(tally.readingsDuplicate)} (every reading sent is new, so 0 expected; ` +
+      "the shared-meter batches take their minutes from one counter)",
     `- ${check ? formatCheckLine(check) : "rows stored == 2xx answered: not checked (--url without --database-url)"}`,
   ];
 }

@@ -1,0 +1,112 @@
+// What the service says about its rollups' backlog, read the way an operator would: the
+// pending readings and the age of the oldest one from GET /v1/admin/stats, and the
+// aggregator's counters from /metrics. Readings are acknowledged once stored, and the
+// aggregator adds them to the hourly and daily rollups afterwards, so a burst's rate is
+// only sustainable if the backlog it leaves empties: the bench waits for that after every
+// load and counts the wait. A service without these figures (one that updates its rollups
+// inside each request) reads as nothing pending and no aggregator counters.
+
+export interface BacklogContext {
+  url: string;
+  headers: Record<string, string>;
+}
+
+export interface Backlog {
+  pendingReadings: number;
+  oldestPendingSeconds: number;
+  /** False when the stats carry no `rollups` at all: nothing is ever pending there. */
+  isReported: boolean;
+}
+
+const POLL_MS = 100;
+
+export async function readBacklog(context: BacklogContext): Promise<Backlog> {
+  const response = await fetch(`${context.url}/v1/admin/stats`, { headers: context.headers });
+  if (!response.ok) throw new Error(`GET /v1/admin/stats answered ${response.status}: ${await response.text()}`);
+  const stats = (await response.json()) as { rollups?: { pendingReadings?: number; oldestPendingSeconds?: number } };
+  return {
+    pendingReadings: stats.rollups?.pendingReadings ?? 0,
+    oldestPendingSeconds: stats.rollups?.oldestPendingSeconds ?? 0,
+    isReported: stats.rollups !== undefined,
+  };
+}
+
+export interface Drain {
+  /** Seconds from the call (the end of a load) until nothing was pending. */
+  seconds: number;
+  /** When the backlog was seen empty (performance.now()); undefined if it never was. */
+  emptyAt?: number;
+  /** Pending readings at the first poll, right after the load. */
+  pendingAtStart: number;
+}
+
+/** Polls the backlog every 100 ms until nothing is pending, for at most `limitMs`. */
+export async function waitForDrain(context: BacklogContext, limitMs: number): Promise<Drain> {
+  const start = performance.now();
+  let pendingAtStart: number | undefined;
+  for (;;) {
+    const backlog = await readBacklog(context);
+    pendingAtStart ??= backlog.pendingReadings;
+    const now = performance.now();
+    if (backlog.pendingReadings === 0) return { seconds: (now - start) / 1000, emptyAt: now, pendingAtStart };
+    if (now - start >= limitMs) return { seconds: Number.NaN, pendingAtStart };
+    await Bun.sleep(Math.max(0, POLL_MS - (performance.now() - now)));
+  }
+}
+
+/** The aggregator's counters: readings it added to the rollups, and the rows it updated. */
+export interface RollupCounters {
+  readings: number;
+  rows: number;
+}
+
+/** Reads the counters from /metrics; undefined when the service has no aggregator metrics. */
+export async function scrapeRollupCounters(context: BacklogContext): Promise<RollupCounters | undefined> {
+  const response = await fetch(`${context.url}/metrics`, { headers: context.headers });
+  if (!response.ok) return undefined;
+  const text = await response.text();
+  let readings: number | undefined;
+  let rows: number | undefined;
+  for (const line of text.split("\n")) {
+    const match = /^(fleet_rollup_readings_total|fleet_rollup_rows_total)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!match) continue;
+    const value = Number(match[3]);
+    if (match[1] === "fleet_rollup_readings_total") readings = (readings ?? 0) + value;
+    else rows = (rows ?? 0) + value; // summed over the tables (hourly, daily)
+  }
+  // prom-client prints a counter without labels even before its first increment, but a
+  // labelled one only once it has a label set: no rows yet is zero rows.
+  return readings === undefined ? undefined : { readings, rows: rows ?? 0 };
+}
+
+/** Readings folded into each rollup row between two scrapes: NaN without counters or rows. */
+export function computeFolding(before: RollupCounters | undefined, after: RollupCounters | undefined): number {
+  if (!before || !after) return Number.NaN;
+  const rows = after.rows - before.rows;
+  return rows > 0 ? (after.readings - before.readings) / rows : Number.NaN;
+}
+
+/** Samples the age of the oldest pending reading every `everyMs` until stopped. */
+export function sampleOldestPending(context: BacklogContext, everyMs: number) {
+  const samples: number[] = [];
+  let failures = 0;
+  let isStopped = false;
+  const loop = (async () => {
+    while (!isStopped) {
+      const started = performance.now();
+      try {
+        samples.push((await readBacklog(context)).oldestPendingSeconds);
+      } catch {
+        failures += 1;
+      }
+      await Bun.sleep(Math.max(0, everyMs - (performance.now() - started)));
+    }
+  })();
+  return {
+    stop: async () => {
+      isStopped = true;
+      await loop;
+      return { samples, failures };
+    },
+  };
+}
