@@ -1,6 +1,7 @@
 // What the bench asks the database directly, beside the service: the readings in the cold
 // store (meter_telemetry + vehicle_telemetry, every partition) for the check that every
-// 2xx answer was really committed and nothing else was; the server's version for the
+// 2xx answer was really committed and nothing else was, and that the hourly rollups (with
+// what is still pending for them) count every one of them; the server's version for the
 // report; and a pause for the database to settle between scenarios.
 import postgres from "postgres";
 
@@ -10,6 +11,35 @@ export async function countStoredRows(databaseUrl: string): Promise<number> {
     const [row] = await sql<{ rows: string }[]>`
       select (select count(*) from meter_telemetry) + (select count(*) from vehicle_telemetry) as rows`;
     return Number(row?.rows ?? Number.NaN);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+export interface RollupCount {
+  /** Readings in the cold store. */
+  rawRows: number;
+  /** Readings the hourly rollups count (sum of `readings`, meters and vehicles). */
+  rolledUp: number;
+  /** Readings still waiting for the aggregator (0 where there are no pending tables). */
+  pending: number;
+}
+
+/** The raw rows, the hourly rollups' readings and the pending ones, in one snapshot. */
+export async function countRollupReadings(databaseUrl: string): Promise<RollupCount> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [tables] = await sql<{ hasPending: boolean }[]>`
+      select to_regclass('meter_pending') is not null and to_regclass('vehicle_pending') is not null as "hasPending"`;
+    const pending = tables?.hasPending
+      ? "(select count(*) from meter_pending) + (select count(*) from vehicle_pending)"
+      : "0";
+    const [row] = await sql.unsafe<{ raw: string; rolled: string; pending: string }[]>(`
+      select (select count(*) from meter_telemetry) + (select count(*) from vehicle_telemetry) as raw,
+             (select coalesce(sum(readings), 0) from meter_hourly)
+               + (select coalesce(sum(readings), 0) from vehicle_hourly) as rolled,
+             ${pending} as pending`);
+    return { rawRows: Number(row?.raw), rolledUp: Number(row?.rolled), pending: Number(row?.pending) };
   } finally {
     await sql.end({ timeout: 5 });
   }

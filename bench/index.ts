@@ -11,7 +11,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { type AnalyticsCheck, checkAnalytics, runAnalyticsScenarios } from "./analytics.ts";
 import { type CpuUsage, measureCpuUsage, takeCpuSnapshot } from "./cpu-accounting.ts";
-import { countStoredRows, readPostgresVersion, settleDatabase } from "./database-probe.ts";
+import { countRollupReadings, countStoredRows, readPostgresVersion, settleDatabase } from "./database-probe.ts";
 import { type FleetStore, generateFleetStore } from "./fleet-store.ts";
 import { createTally, hasFailures } from "./load-result.ts";
 import { describeCode, describeMachine, readLoadAverage } from "./machine.ts";
@@ -105,7 +105,14 @@ async function runBench(): Promise<number> {
       // A request without an answer may still commit: give it a moment before counting.
       if (tally.unanswered > 0) await Bun.sleep(2000);
       const rowsStored = (await countStoredRows(databaseUrl)) - rowsBefore - (store?.rawRows ?? 0);
-      check = { rowsStored, answeredStored: tally.readingsStored, isMatch: rowsStored === tally.readingsStored };
+      // Every stored reading is counted once by the hourly rollups or still pending for them.
+      const rollups = await countRollupReadings(databaseUrl);
+      check = {
+        rowsStored,
+        answeredStored: tally.readingsStored,
+        isMatch: rowsStored === tally.readingsStored,
+        rollups: { ...rollups, isMatch: rollups.rolledUp + rollups.pending === rollups.rawRows },
+      };
     }
 
     const generators = options.analyticsOnly
@@ -141,11 +148,12 @@ async function runBench(): Promise<number> {
     if (check) console.log(formatCheckLine(check));
 
     const isAnalyticsWrong = analyticsFailures > 0 || (analyticsCheck?.mismatches.length ?? 0) > 0;
-    const isFailed = hasFailures(tally) || (check !== undefined && !check.isMatch) || isAnalyticsWrong;
+    const isCheckWrong = check !== undefined && (!check.isMatch || check.rollups?.isMatch === false);
+    const isFailed = hasFailures(tally) || isCheckWrong || isAnalyticsWrong;
     if (isFailed) {
       log(
-        "FAILED: some requests were not answered 2xx, the rows stored do not match the 2xx answers, " +
-          "or an analytics answer differs from the raw rows",
+        "FAILED: some requests were not answered 2xx, the rows stored do not match the 2xx answers " +
+          "or the rollups' counts, or an analytics answer differs from the raw rows",
       );
       if (service) console.error(await service.readLogTail());
     }

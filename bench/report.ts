@@ -3,6 +3,7 @@
 // behind each median, the write tally and the machine it was all measured on.
 import type { AnalyticsCheck } from "./analytics.ts";
 import type { CpuUsage } from "./cpu-accounting.ts";
+import type { RollupCount } from "./database-probe.ts";
 import { describeRows, type FleetStore } from "./fleet-store.ts";
 import type { WriteTally } from "./load-result.ts";
 import type { Machine } from "./machine.ts";
@@ -15,6 +16,8 @@ export interface RowCheck {
   rowsStored: number;
   answeredStored: number;
   isMatch: boolean;
+  /** Raw rows against the hourly rollups' readings plus the pending ones, at the end. */
+  rollups?: RollupCount & { isMatch: boolean };
 }
 
 export interface ReportInput {
@@ -43,7 +46,11 @@ const formatOptional = (value: number | undefined, format: (value: number) => st
 const formatSeconds = (value: number) => value.toFixed(value < 10 ? 2 : 1);
 
 export function formatCheckLine(check: RowCheck): string {
-  return `rows stored == 2xx answered: ${check.isMatch ? "yes" : "no"} (${formatInteger(check.rowsStored)} vs ${formatInteger(check.answeredStored)})`;
+  const rollups = check.rollups
+    ? `; hourly rollups' readings + pending == raw rows: ${check.rollups.isMatch ? "yes" : "**no**"} ` +
+      `(${formatInteger(check.rollups.rolledUp)} + ${formatInteger(check.rollups.pending)} vs ${formatInteger(check.rollups.rawRows)})`
+    : "";
+  return `rows stored == 2xx answered: ${check.isMatch ? "yes" : "no"} (${formatInteger(check.rowsStored)} vs ${formatInteger(check.answeredStored)})${rollups}`;
 }
 
 export function formatReport(input: ReportInput): string {
