@@ -1,9 +1,11 @@
 // DESIGN.md's invariants as properties: whatever mix of single readings, batches, replays
-// and late arrivals reaches the service, concurrently, every distinct reading is stored
-// exactly once, the answers agree with what was stored, and each device's hot row is its
-// newest cold row.
+// and late arrivals reaches the service, concurrently, with rollup aggregator runs (some
+// killed before they commit) racing them, every distinct reading is stored exactly once,
+// the answers agree with what was stored, each device's hot row is its newest cold row,
+// and each reading counts exactly once between the pending rows and the rollups.
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
+import { aggregateOnce } from "../src/rollups/aggregator.ts";
 import { useTestApp } from "./support/database.ts";
 import { newId, postJson } from "./support/http.ts";
 
@@ -27,6 +29,11 @@ const planArbitrary = fc.array(
       kind: fc.constant("batch" as const),
       readings: fc.array(readingArbitrary, { minLength: 1, maxLength: 8 }),
     }),
+    fc.record({
+      kind: fc.constant("aggregate" as const),
+      limit: fc.integer({ min: 1, max: 10 }),
+      isKilled: fc.boolean(),
+    }),
   ),
   { minLength: 1, maxLength: 25 },
 );
@@ -44,16 +51,30 @@ describe.each(["group", "direct"] as const)("invariants under any mix of writes 
             ? { meterId: devices[r.device], kwhConsumedAc: r.energy, voltage: 230, timestamp }
             : { vehicleId: devices[r.device], soc: r.soc, kwhDeliveredDc: r.energy, batteryTemp: 20, timestamp };
         };
-        // Everything at once: replays and late readings race each other.
-        const answers = await Promise.all(
-          plan.map((step) =>
-            step.kind === "single"
-              ? postJson(t.app, `/v1/telemetry/${kind}`, toBody(step.reading))
-              : postJson(t.app, "/v1/telemetry/batch", { [`${kind}s`]: step.readings.map(toBody) }),
+        // Everything at once: replays, late readings and aggregator runs race each other.
+        // A run killed before it commits leaves no trace; one that finds the lock taken skips.
+        const aggregate = (limit: number, isKilled: boolean) =>
+          aggregateOnce(t.database.sql, {
+            limit,
+            beforeCommit: isKilled
+              ? async () => {
+                  throw new Error("killed");
+                }
+              : undefined,
+          }).catch(() => undefined);
+        const writes = plan.filter((step) => step.kind !== "aggregate");
+        const [answers] = await Promise.all([
+          Promise.all(
+            writes.map((step) =>
+              step.kind === "single"
+                ? postJson(t.app, `/v1/telemetry/${kind}`, toBody(step.reading))
+                : postJson(t.app, "/v1/telemetry/batch", { [`${kind}s`]: step.readings.map(toBody) }),
+            ),
           ),
-        );
+          ...plan.flatMap((step) => (step.kind === "aggregate" ? [aggregate(step.limit, step.isKilled)] : [])),
+        ]);
 
-        const sent = plan.flatMap((step) => (step.kind === "single" ? [step.reading] : step.readings));
+        const sent = writes.flatMap((step) => (step.kind === "single" ? [step.reading] : step.readings));
         const distinct = new Set(sent.map((r) => `${r.device}|${r.minute}`));
         let storedAnswers = 0;
         let duplicateAnswers = 0;
@@ -91,6 +112,27 @@ describe.each(["group", "direct"] as const)("invariants under any mix of writes 
               or newest.energy <> hot.${sql(energy)} or newest.recorded_at <> hot.last_updated
         `;
         expect([...mismatches]).toEqual([]);
+
+        // Each reading counts once: pending, or added to its hour, never both, never neither.
+        const pending = isMeter ? "meter_pending" : "vehicle_pending";
+        const hourly = isMeter ? "meter_hourly" : "vehicle_hourly";
+        const counted = async () => {
+          const [row] = await sql<{ readings: number; energy: number; raw: number }[]>`
+            select (select count(*) from ${sql(pending)} where ${sql(id)} in ${sql(devices)})::int
+                 + (select coalesce(sum(readings), 0) from ${sql(hourly)} where ${sql(id)} in ${sql(devices)})::int
+                   as readings,
+                   (select coalesce(sum(${sql(energy)}), 0) from ${sql(pending)} where ${sql(id)} in ${sql(devices)})
+                 + (select coalesce(sum(${sql(energy)}), 0) from ${sql(hourly)} where ${sql(id)} in ${sql(devices)})
+                   as energy,
+                   (select coalesce(sum(${sql(energy)}), 0) from ${sql(table)} where ${sql(id)} in ${sql(devices)}) as raw
+          `;
+          return row;
+        };
+        const before = await counted();
+        expect(before?.readings).toBe(distinct.size);
+        expect(before?.energy).toBe(before?.raw as number);
+        await aggregateOnce(sql, { limit: 1_000 });
+        expect(await counted()).toEqual(before);
       }),
       { numRuns: 40 },
     );
