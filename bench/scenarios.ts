@@ -199,8 +199,10 @@ export async function runScenario(
       : undefined;
     const start = performance.now();
     const result = await scenario.drive(options.durationSeconds * 1000);
-    const oldest = await sampler?.stop();
+    // The sampler's last request may still be out: the drain is timed from now regardless.
+    const stopping = sampler?.stop();
     const drain = await waitForDrain(backlog.context, backlog.drainLimitMs);
+    const oldest = await stopping;
     const countersAfter = await scrapeRollupCounters(backlog.context);
     addToTally(tally, result);
     failures += countFailures(result);
