@@ -4,7 +4,7 @@
 // its postmaster is then SIGKILLed, load continues through the outage, and the server is
 // restarted on the same data directory (stale postmaster.pid included). The service must
 // answer 503 + Retry-After during the outage (never a 2xx, a 500 or a hang), recover by
-// itself once the server is back, and have lost nothing it acknowledged: DESIGN.md's
+// itself once the server is back, and have lost nothing it acknowledged: docs/design.md's
 // invariant 1 ("nothing is acknowledged that a crash right after could lose"), 2 (a 503'd
 // reading retried is stored once) and 3 (hot state = newest history).
 import { afterAll, describe, expect, it } from "bun:test";

@@ -3,7 +3,7 @@
 // hostile path parameters and query strings, unknown paths, wrong methods, bodies streamed
 // in odd chunks or breaking off mid-upload), the service answers below 500, in JSON, with
 // the one error shape for every non-2xx, writes nothing when it refuses, and keeps taking
-// valid readings afterwards (DESIGN.md invariant 4).
+// valid readings afterwards (docs/design.md, invariant 4).
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
 import { useTestApp } from "./support/database.ts";

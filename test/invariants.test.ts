@@ -1,4 +1,4 @@
-// DESIGN.md's invariants as properties: whatever mix of single readings, batches, replays
+// The invariants of docs/design.md as properties: whatever mix of single readings, batches, replays
 // and late arrivals reaches the service, concurrently, with rollup aggregator runs (some
 // killed before they commit) racing them, every distinct reading is stored exactly once,
 // the answers agree with what was stored, each device's hot row is its newest cold row,

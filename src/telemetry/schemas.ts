@@ -1,5 +1,5 @@
 // What a reading must look like to be accepted. Every limit here mirrors a column of the
-// store (numeric precision and scale) or a rule of DESIGN.md, so that the database never
+// store (numeric precision and scale) or a rule of docs/design.md, so that the database never
 // has to reject what validation let through.
 import { z } from "zod";
 
