@@ -173,8 +173,9 @@ export interface Statement {
  * - `delete`: one statement, `delete … returning` feeding the rollup CTEs. The fewest
  *   passes over the pending rows; used on plain PostgreSQL.
  * - `mark`: claim (`update … set run`), add the claimed rows, delete them. Three
- *   statements that each name their rows by device id, the shape a distributed database
- *   pushes down to the nodes holding each device (docs/scaling.md).
+ *   statements where the one above is a single delete feeding its rows onward: the
+ *   starting point of the form a distributed database can run on its workers
+ *   (docs/scaling.md gives that form, and why these texts do not push down as they are).
  */
 export function aggregateStatements(kind: Kind, claim: Claim): Statement[] {
   const device = DEVICE[kind];
