@@ -2,6 +2,7 @@
 // clock, logger, metrics) and never listening itself, so tests drive it with
 // app.request() and any runtime that speaks fetch can serve it. Every error leaves
 // through the one onError below.
+import { Scalar } from "@scalar/hono-api-reference";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { adminRoutes } from "./admin/routes.ts";
@@ -19,7 +20,9 @@ import { AppError, databaseUnavailable, errorResponse, toAppError } from "./http
 import { assignRequestId, requestContext, requestLogger } from "./http/request-context.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { Metrics } from "./observability/metrics.ts";
+import { buildOpenApiDocument, type OpenApiDocument } from "./openapi/document.ts";
 import { Partitions } from "./partitions/partitions.ts";
+import { ndjsonLineSchema } from "./telemetry/ndjson.ts";
 import { telemetryRoutes } from "./telemetry/routes.ts";
 import { readingSchemas } from "./telemetry/schemas.ts";
 import type { TelemetryWriter } from "./telemetry/writer.ts";
@@ -125,30 +128,51 @@ export function createApp(deps: AppDeps) {
   }
   if (deps.rateLimits) app.use("/v1/*", rateLimit(deps.rateLimits));
 
-  app.route(
-    "/v1/telemetry",
-    telemetryRoutes({
-      sql: deps.sql,
-      partitions,
-      writer: deps.writer,
-      schemas,
-      maxBatchBytes: deps.limits?.maxBatchBytes ?? 16 * 1024 * 1024,
-      maxNdjsonBytes: deps.limits?.maxNdjsonBytes ?? 1024 * 1024 * 1024,
-      metrics: deps.metrics,
-    }),
-  );
-  app.route("/v1/mappings", mappingRoutes(deps.sql, now));
-  app.route("/v1", stateRoutes(deps.db));
-  app.route(
-    "/v1/analytics",
-    analyticsRoutes({
-      sql: deps.readSql ?? deps.sql,
-      now,
-      thresholds: { minCoverage: 0.9, maxBatteryTemp: 60, ...deps.thresholds },
-    }),
-  );
-  app.route("/v1/admin", adminRoutes(deps.sql, partitions, now));
+  // Mounted in one chain so the app's type carries every /v1 route (AppType, for hc).
+  const routes = app
+    .route(
+      "/v1/telemetry",
+      telemetryRoutes({
+        sql: deps.sql,
+        partitions,
+        writer: deps.writer,
+        schemas,
+        maxBatchBytes: deps.limits?.maxBatchBytes ?? 16 * 1024 * 1024,
+        maxNdjsonBytes: deps.limits?.maxNdjsonBytes ?? 1024 * 1024 * 1024,
+        metrics: deps.metrics,
+      }),
+    )
+    .route("/v1/mappings", mappingRoutes(deps.sql, now))
+    .route("/v1", stateRoutes(deps.db))
+    .route(
+      "/v1/analytics",
+      analyticsRoutes({
+        sql: deps.readSql ?? deps.sql,
+        now,
+        thresholds: { minCoverage: 0.9, maxBatteryTemp: 60, ...deps.thresholds },
+      }),
+    )
+    .route("/v1/admin", adminRoutes(deps.sql, partitions, now));
   if (keys) app.route("/v1/keys", keyRoutes(keys));
 
-  return app;
+  // The API described, open like /healthz: built once, on first request, when every route
+  // above is in place.
+  let document: Promise<OpenApiDocument> | undefined;
+  app.get("/openapi.json", async (c) => {
+    document ??= buildOpenApiDocument(app, {
+      isKeyed: keys !== undefined,
+      isRateLimited: deps.rateLimits !== undefined,
+      ndjsonLine: ndjsonLineSchema(schemas),
+    }).catch((error) => {
+      document = undefined;
+      throw error;
+    });
+    return c.json(await document);
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Fleet energy telemetry API" }));
+
+  return routes;
 }
+
+/** The app's routes as types, for the typed client: `hc<AppType>(baseUrl)` from hono/client. */
+export type AppType = ReturnType<typeof createApp>;
