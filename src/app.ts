@@ -12,6 +12,7 @@ import { authenticate, requireScope } from "./auth/access.ts";
 import type { KeyStore } from "./auth/keys.ts";
 import { type ClientEnv, rateLimit, type TokenBuckets } from "./auth/rate-limit.ts";
 import { keyRoutes } from "./auth/routes.ts";
+import { type DashboardAssets, dashboardRoutes } from "./dashboard/routes.ts";
 import type { Db, Sql } from "./db/client.ts";
 import { isMigrated } from "./db/migrate.ts";
 import { mappingRoutes } from "./fleet/mappings.ts";
@@ -56,6 +57,8 @@ export interface AppDeps {
   };
   /** Told about every unexpected error; they are never shown to the client. */
   onUnexpectedError?: (error: unknown) => void;
+  /** The dashboard's page and files (bundled by whoever starts the app); no page at / without. */
+  dashboard?: DashboardAssets;
 }
 
 const TELEMETRY_PATH = /^\/v1\/telemetry\/(meter|vehicle|batch)\b/;
@@ -170,6 +173,8 @@ export function createApp(deps: AppDeps) {
     return c.json(await document);
   });
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Fleet energy telemetry API" }));
+  // The operator's page: open like /docs; its data comes from /v1 with the reader's key.
+  if (deps.dashboard) app.route("/", dashboardRoutes(deps.dashboard));
 
   return routes;
 }

@@ -14,7 +14,7 @@ const MASTER = "master-key-for-openapi-tests-0123";
 const t = useTestApp();
 
 /** Routes for people, not programs: the reference page and the dashboard. */
-const PAGES = new Set(["GET /docs", "GET /", "GET /dashboard/*"]);
+const PAGES = new Set(["GET /docs", "GET /", "GET /dashboard/{file}"]);
 
 function keyedApp() {
   return createApp({
@@ -23,6 +23,7 @@ function keyedApp() {
     writer: t.writer,
     keys: new KeyStore(t.database.db, t.database.sql, MASTER),
     metrics: createMetrics({ sql: t.database.sql, poolSize: 1 }),
+    dashboard: { html: "<!doctype html>", files: {} },
   });
 }
 
