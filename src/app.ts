@@ -2,6 +2,7 @@
 // clock, logger, metrics) and never listening itself, so tests drive it with
 // app.request() and any runtime that speaks fetch can serve it. Every error leaves
 // through the one onError below.
+import { Scalar } from "@scalar/hono-api-reference";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { adminRoutes } from "./admin/routes.ts";
@@ -12,6 +13,7 @@ import { authenticate, requireScope } from "./auth/access.ts";
 import type { KeyStore } from "./auth/keys.ts";
 import { type ClientEnv, rateLimit, type TokenBuckets } from "./auth/rate-limit.ts";
 import { keyRoutes } from "./auth/routes.ts";
+import { type DashboardAssets, dashboardRoutes } from "./dashboard/routes.ts";
 import type { Db, Sql } from "./db/client.ts";
 import { isMigrated } from "./db/migrate.ts";
 import { mappingRoutes } from "./fleet/mappings.ts";
@@ -20,8 +22,10 @@ import { AppError, databaseUnavailable, errorResponse, toAppError } from "./http
 import { assignRequestId, requestContext, requestLogger } from "./http/request-context.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { Metrics } from "./observability/metrics.ts";
+import { buildOpenApiDocument, type OpenApiDocument } from "./openapi/document.ts";
 import { Partitions } from "./partitions/partitions.ts";
 import type { BacklogGate } from "./rollups/backlog.ts";
+import { ndjsonLineSchema } from "./telemetry/ndjson.ts";
 import { telemetryRoutes } from "./telemetry/routes.ts";
 import { readingSchemas } from "./telemetry/schemas.ts";
 import type { TelemetryWriter } from "./telemetry/writer.ts";
@@ -59,6 +63,8 @@ export interface AppDeps {
   backlog?: BacklogGate;
   /** Told about every unexpected error; they are never shown to the client. */
   onUnexpectedError?: (error: unknown) => void;
+  /** The dashboard's page and files (bundled by whoever starts the app); no page at / without. */
+  dashboard?: DashboardAssets;
 }
 
 const TELEMETRY_PATH = /^\/v1\/telemetry\/(meter|vehicle|batch)\b/;
@@ -131,33 +137,56 @@ export function createApp(deps: AppDeps) {
   }
   if (deps.rateLimits) app.use("/v1/*", rateLimit(deps.rateLimits));
 
-  app.route(
-    "/v1/telemetry",
-    telemetryRoutes({
-      sql: deps.sql,
-      partitions,
-      writer: deps.writer,
-      schemas,
-      maxBatchBytes: deps.limits?.maxBatchBytes ?? 16 * 1024 * 1024,
-      maxNdjsonBytes: deps.limits?.maxNdjsonBytes ?? 1024 * 1024 * 1024,
-      metrics: deps.metrics,
-      backlog: deps.backlog,
-    }),
-  );
-  app.route("/v1/mappings", mappingRoutes(deps.sql, now));
-  app.route("/v1", stateRoutes(deps.db));
   const readSql = deps.readSql ?? deps.sql;
-  app.route(
-    "/v1/analytics",
-    analyticsRoutes({
-      sql: readSql,
-      fleetCache: deps.fleetCache ?? new FleetCache(readSql),
-      now,
-      thresholds: { minCoverage: 0.9, maxBatteryTemp: 60, ...deps.thresholds },
-    }),
-  );
-  app.route("/v1/admin", adminRoutes(deps.sql, partitions, now));
+  // Mounted in one chain so the app's type carries every /v1 route (AppType, for hc).
+  const routes = app
+    .route(
+      "/v1/telemetry",
+      telemetryRoutes({
+        sql: deps.sql,
+        partitions,
+        writer: deps.writer,
+        schemas,
+        maxBatchBytes: deps.limits?.maxBatchBytes ?? 16 * 1024 * 1024,
+        maxNdjsonBytes: deps.limits?.maxNdjsonBytes ?? 1024 * 1024 * 1024,
+        metrics: deps.metrics,
+        backlog: deps.backlog,
+      }),
+    )
+    .route("/v1/mappings", mappingRoutes(deps.sql, now))
+    .route("/v1", stateRoutes(deps.db))
+    .route(
+      "/v1/analytics",
+      analyticsRoutes({
+        sql: readSql,
+        fleetCache: deps.fleetCache ?? new FleetCache(readSql),
+        now,
+        thresholds: { minCoverage: 0.9, maxBatteryTemp: 60, ...deps.thresholds },
+      }),
+    )
+    .route("/v1/admin", adminRoutes(deps.sql, partitions, now));
   if (keys) app.route("/v1/keys", keyRoutes(keys));
 
-  return app;
+  // The API described, open like /healthz: built once, on first request, when every route
+  // above is in place.
+  let document: Promise<OpenApiDocument> | undefined;
+  app.get("/openapi.json", async (c) => {
+    document ??= buildOpenApiDocument(app, {
+      isKeyed: keys !== undefined,
+      isRateLimited: deps.rateLimits !== undefined,
+      ndjsonLine: ndjsonLineSchema(schemas),
+    }).catch((error) => {
+      document = undefined;
+      throw error;
+    });
+    return c.json(await document);
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Fleet energy telemetry API" }));
+  // The operator's page: open like /docs; its data comes from /v1 with the reader's key.
+  if (deps.dashboard) app.route("/", dashboardRoutes(deps.dashboard));
+
+  return routes;
 }
+
+/** The app's routes as types, for the typed client: `hc<AppType>(baseUrl)` from hono/client. */
+export type AppType = ReturnType<typeof createApp>;

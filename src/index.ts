@@ -10,6 +10,7 @@ import { createApp } from "./app.ts";
 import { KeyStore } from "./auth/keys.ts";
 import { TokenBuckets } from "./auth/rate-limit.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { bundleDashboard } from "./dashboard/bundle.ts";
 import { createSql, type Sql } from "./db/client.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -76,6 +77,12 @@ async function startServing(config: Config, log: Logger, database: Database) {
     ? new TokenBuckets(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST ?? Math.ceil(config.RATE_LIMIT_PER_SECOND))
     : undefined;
 
+  // Without its page the service still ingests and answers: a failed build only costs the page.
+  const dashboard = await bundleDashboard().catch((error) => {
+    log.error({ err: error }, "the dashboard did not build; serving the API without it");
+    return undefined;
+  });
+
   // Analytics may read from a replica; writes, state and mappings never do.
   const readSql = config.DATABASE_READ_URL
     ? createSql({
@@ -121,6 +128,7 @@ async function startServing(config: Config, log: Logger, database: Database) {
     keys,
     rateLimits,
     corsOrigins: config.CORS_ORIGINS,
+    dashboard,
     retentionHorizon: () => retentionHorizon(now(), config.RETENTION_MONTHS),
     limits: {
       maxBatchReadings: config.MAX_BATCH_READINGS,

@@ -13,6 +13,7 @@ import type { Claim } from "../src/rollups/rollup-sql.ts";
 import { HOURS_OF_DAY } from "../src/rollups/rollup-sql.ts";
 import { useTestApp } from "./support/database.ts";
 import { getJson, newId, postJson } from "./support/http.ts";
+import { expectDocumented } from "./support/openapi.ts";
 
 const t = useTestApp();
 const START = Date.parse("2026-03-01T00:00:00Z");
@@ -249,6 +250,7 @@ describe("rollups agree with raw rows", () => {
             meterId: meterA,
             linkedAt: at(moveMinute, 17),
           });
+          await expectDocumented(moved);
           expect(moved.status).toBe(201);
           if (isShared) {
             await t.database.sql`insert into vehicle_meter_mapping (vehicle_id, meter_id) values (${v1}, ${meterB})`;
@@ -281,6 +283,7 @@ describe("rollups agree with raw rows", () => {
             for (const vehicleId of [v1, v2]) {
               const expected = await rawFigures(vehicleId, from, to);
               const response = await getJson(t.app, `/v1/analytics/performance/${vehicleId}?from=${from}&to=${to}`);
+              await expectDocumented(response);
               expect(response.status).toBe(200);
               expect(response.body).toMatchObject({
                 totalAcConsumption: expected.ac,
@@ -315,6 +318,7 @@ describe("rollups agree with raw rows", () => {
             t.app,
             `/v1/analytics/vehicles/${v2}/series?bucket=hour&from=${at(0)}&to=${at(24 * 60)}`,
           );
+          await expectDocumented(series);
           expect(series.status).toBe(200);
           expect(series.body.points).toHaveLength(24);
           for (const point of series.body.points.filter((_: unknown, i: number) => i % 6 === 0)) {

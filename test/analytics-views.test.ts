@@ -4,6 +4,7 @@ import { describe, expect, it } from "bun:test";
 import { createApp } from "../src/app.ts";
 import { createTestDatabase, DEFAULT_NOW, useTestApp } from "./support/database.ts";
 import { getJson, newId, postJson } from "./support/http.ts";
+import { expectDocumented } from "./support/openapi.ts";
 
 const t = useTestApp();
 
@@ -38,6 +39,7 @@ describe("GET /v1/analytics/vehicles/:vehicleId/series", () => {
       t.app,
       `/v1/analytics/vehicles/${vehicleId}/series?bucket=hour&from=2026-03-10T10:30:00Z&to=2026-03-10T12:10:00Z`,
     );
+    await expectDocumented(response);
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({
       bucket: "hour",
@@ -73,6 +75,7 @@ describe("GET /v1/analytics/vehicles/:vehicleId/series", () => {
       t.app,
       `/v1/analytics/vehicles/${vehicleId}/series?bucket=day&from=2026-03-10T10:00:00Z&to=2026-03-11T10:00:00Z`,
     );
+    await expectDocumented(daily);
     expect(
       daily.body.points.map((p: { start: string; totalDcDelivery: number }) => [p.start, p.totalDcDelivery]),
     ).toEqual([
@@ -90,6 +93,7 @@ describe("GET /v1/analytics/vehicles/:vehicleId/series", () => {
       "from=later",
     ]) {
       const response = await getJson(t.app, `/v1/analytics/vehicles/${vehicleId}/series?${query}`);
+      await expectDocumented(response);
       expect(response.status).toBe(400);
     }
     expect((await getJson(t.app, `/v1/analytics/vehicles/${newId()}/series`)).status).toBe(404);
@@ -161,12 +165,14 @@ describe("links that remember time", () => {
       meterId,
       linkedAt: "2026-03-10T10:30:00Z",
     });
+    await expectDocumented(moved);
     expect(moved.status).toBe(201);
     expect(moved.body).toMatchObject({ linkedAt: "2026-03-10T10:30:00.000Z", unlinkedAt: null, isActive: true });
     const window = "from=2026-03-10T00:00:00Z&to=2026-03-11T00:00:00Z";
     expect((await getJson(t.app, `/v1/analytics/performance/${first}?${window}`)).body.totalAcConsumption).toBe(3);
     expect((await getJson(t.app, `/v1/analytics/performance/${second}?${window}`)).body.totalAcConsumption).toBe(12);
     const history = await getJson(t.app, `/v1/mappings?meterId=${meterId}`);
+    await expectDocumented(history);
     expect(
       history.body.mappings
         .map((m: { vehicleId: string; linkedAt: string; unlinkedAt: string }) => [
@@ -188,6 +194,7 @@ describe("links that remember time", () => {
       meterId,
       linkedAt: "2026-03-10T10:00:00Z",
     });
+    await expectDocumented(overlapping);
     expect(overlapping.status).toBe(409);
     expect(overlapping.body.error.code).toBe("link_conflict");
 
@@ -207,6 +214,7 @@ describe("links that remember time", () => {
     await postJson(t.app, "/v1/mappings", { vehicleId, meterId });
     await t.app.request(`/v1/mappings/${vehicleId}/${meterId}?unlinkedAt=2026-03-01T00:00:00Z`, { method: "DELETE" });
     const relinked = await postJson(t.app, "/v1/mappings", { vehicleId, meterId });
+    await expectDocumented(relinked);
     expect(relinked.status).toBe(201);
     expect(relinked.body.linkedAt).toBe(DEFAULT_NOW.toISOString());
   });
@@ -235,6 +243,7 @@ describe("GET /v1/analytics/fleet", () => {
       t.app,
       "/v1/analytics/fleet?from=2026-03-15T08:30:00Z&to=2026-03-15T09:00:00Z&limit=2",
     );
+    await expectDocumented(response);
     expect(response.status).toBe(200);
     const body = response.body;
     expect(body).toMatchObject({ from: "2026-03-15T08:00:00.000Z", to: "2026-03-15T09:00:00.000Z" });
@@ -262,6 +271,7 @@ describe("GET /v1/analytics/fleet", () => {
       t.app,
       "/v1/analytics/fleet?from=2026-03-15T08:00:00Z&to=2026-03-15T09:00:00Z&limit=2&offset=2",
     );
+    await expectDocumented(next);
     expect(next.body.needsAttention.vehicles).toHaveLength(2);
     // The whole day, from the daily rollups: the same totals, nothing kept from before the truncation.
     expect((await getJson(t.app, day)).body.totals).toEqual({ ...body.totals, expectedPointsPerVehicle: 1440 });

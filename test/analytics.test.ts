@@ -2,6 +2,7 @@ import { describe, expect, it } from "bun:test";
 import { energyQuery } from "../src/analytics/energy.ts";
 import { useTestApp } from "./support/database.ts";
 import { getJson, newId, postJson } from "./support/http.ts";
+import { expectDocumented } from "./support/openapi.ts";
 
 const t = useTestApp();
 
@@ -18,6 +19,7 @@ async function send(vehicles: [string, string, number, number][], meters: [strin
     })),
     meters: meters.map(([meterId, timestamp, kwhConsumedAc]) => ({ meterId, timestamp, kwhConsumedAc, voltage: 230 })),
   });
+  await expectDocumented(response);
   expect(response.status).toBe(201);
 }
 
@@ -50,6 +52,7 @@ describe("GET /v1/analytics/performance/:vehicleId", () => {
     expect(unlinked.status).toBe(200);
 
     const response = await getJson(t.app, `/v1/analytics/performance/${vehicleId}?${DAY}`);
+    await expectDocumented(response);
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       vehicleId,
@@ -71,6 +74,7 @@ describe("GET /v1/analytics/performance/:vehicleId", () => {
     const vehicleId = newId();
     await send([[vehicleId, "2026-03-10T10:00:00Z", 12, 20]], []);
     const response = await getJson(t.app, `/v1/analytics/performance/${vehicleId}?${DAY}`);
+    await expectDocumented(response);
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ totalAcConsumption: 0, totalDcDelivery: 12, efficiencyRatio: null });
   });
@@ -79,6 +83,7 @@ describe("GET /v1/analytics/performance/:vehicleId", () => {
     const vehicleId = newId();
     await postJson(t.app, "/v1/mappings", { vehicleId, meterId: newId() });
     const response = await getJson(t.app, `/v1/analytics/performance/${vehicleId}?${DAY}`);
+    await expectDocumented(response);
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({
       totalAcConsumption: 0,
@@ -101,6 +106,7 @@ describe("GET /v1/analytics/performance/:vehicleId", () => {
       [],
     );
     const response = await getJson(t.app, `/v1/analytics/performance/${vehicleId}`);
+    await expectDocumented(response);
     expect(response.body).toMatchObject({
       from: "2026-03-14T12:00:00.000Z",
       to: "2026-03-15T12:00:00.000Z",
@@ -113,18 +119,21 @@ describe("GET /v1/analytics/performance/:vehicleId", () => {
     const vehicleId = newId();
     await send([[vehicleId, "2026-01-05T10:00:00Z", 4, 20]], []);
     const response = await getJson(t.app, `/v1/analytics/performance/${vehicleId}?${DAY}`);
+    await expectDocumented(response);
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ dataPoints: 0, totalDcDelivery: 0 });
     const series = await getJson(
       t.app,
       `/v1/analytics/vehicles/${vehicleId}/series?from=2026-03-10T00:00:00Z&to=2026-03-10T02:00:00Z`,
     );
+    await expectDocumented(series);
     expect(series.status).toBe(200);
     expect(series.body.points).toHaveLength(2);
   });
 
   it("answers 404 for a vehicle never seen", async () => {
     const response = await getJson(t.app, `/v1/analytics/performance/${newId()}`);
+    await expectDocumented(response);
     expect(response.status).toBe(404);
     expect(response.body.error.code).toBe("not_found");
   });
@@ -139,6 +148,7 @@ describe("GET /v1/analytics/performance/:vehicleId", () => {
       "from=2026-03-10T00:00:00Z&from=2026-03-11T00:00:00Z",
     ]) {
       const response = await getJson(t.app, `/v1/analytics/performance/${vehicleId}?${query}`);
+      await expectDocumented(response);
       expect(response.status).toBe(400);
       expect(response.body.error.code).toBe("validation_failed");
     }

@@ -6,6 +6,7 @@ import { TokenBuckets } from "../src/auth/rate-limit.ts";
 import { ConfigError, loadConfig } from "../src/config.ts";
 import { DEFAULT_NOW, useTestApp } from "./support/database.ts";
 import { meterReading, newId, vehicleReading } from "./support/http.ts";
+import { expectDocumented } from "./support/openapi.ts";
 
 const MASTER = "master-key-for-tests-0123456789";
 const t = useTestApp();
@@ -30,7 +31,14 @@ function securedApp(extra: Parameters<typeof createApp>[0] extends infer D ? Par
       env,
     );
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text.startsWith("{") ? JSON.parse(text) : text };
+    const answer = {
+      status: response.status,
+      headers: response.headers,
+      body: text.startsWith("{") ? JSON.parse(text) : text,
+    };
+    // Preflights are CORS's business, not the API's.
+    if (method !== "OPTIONS") await expectDocumented(answer, method, path);
+    return answer;
   };
   const createKey = async (scopes: string[]) => {
     const response = await call("POST", "/v1/keys", MASTER, { name: `key for ${scopes.join("+")}`, scopes });

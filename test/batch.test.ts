@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { useTestApp } from "./support/database.ts";
 import { getJson, meterReading, newId, postJson, vehicleReading } from "./support/http.ts";
+import { expectDocumented } from "./support/openapi.ts";
 
 const t = useTestApp({ limits: { maxBatchReadings: 50 } });
 
@@ -17,6 +18,7 @@ describe("POST /v1/telemetry/batch", () => {
     const meters = [meterReading(), meterReading({ timestamp: "2025-12-31T23:59:59Z" })];
     const vehicles = [vehicleReading(), vehicleReading(), vehicleReading({ timestamp: "2024-02-29T12:00:00Z" })];
     const response = await postJson(t.app, "/v1/telemetry/batch", { meters, vehicles });
+    await expectDocumented(response);
     expect(response.status).toBe(201);
     expect(response.body).toEqual({ status: "stored", stored: 5, duplicates: 0 });
     expect(
@@ -38,6 +40,7 @@ describe("POST /v1/telemetry/batch", () => {
     await postJson(t.app, "/v1/telemetry/meter", first);
     const fresh = meterReading();
     const response = await postJson(t.app, "/v1/telemetry/batch", { meters: [first, fresh, fresh, { ...fresh }] });
+    await expectDocumented(response);
     expect(response.status).toBe(201);
     expect(response.body).toEqual({ status: "stored", stored: 1, duplicates: 3 });
     expect(await countRows("meter_telemetry", [first.meterId, fresh.meterId])).toBe(2);
@@ -47,6 +50,7 @@ describe("POST /v1/telemetry/batch", () => {
     const meters = [meterReading()];
     await postJson(t.app, "/v1/telemetry/batch", { meters });
     const replay = await postJson(t.app, "/v1/telemetry/batch", { meters });
+    await expectDocumented(replay);
     expect(replay.status).toBe(200);
     expect(replay.body).toEqual({ status: "stored", stored: 0, duplicates: 1 });
   });
@@ -60,6 +64,7 @@ describe("POST /v1/telemetry/batch", () => {
     ];
     await postJson(t.app, "/v1/telemetry/batch", { vehicles });
     const state = await getJson(t.app, `/v1/vehicles/${vehicleId}/state`);
+    await expectDocumented(state);
     expect(state.body).toMatchObject({ soc: 70, lastUpdated: "2026-03-15T11:03:00.000Z" });
   });
 
@@ -67,6 +72,7 @@ describe("POST /v1/telemetry/batch", () => {
     const meters = [meterReading(), meterReading({ voltage: -1 }), meterReading()];
     const vehicles = [vehicleReading(), vehicleReading(), vehicleReading({ soc: 101, timestamp: "soon" })];
     const response = await postJson(t.app, "/v1/telemetry/batch", { meters, vehicles });
+    await expectDocumented(response);
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe("validation_failed");
     expect(response.body.error.details).toEqual([
@@ -93,18 +99,21 @@ describe("POST /v1/telemetry/batch", () => {
 
   it("refuses an empty batch and one over the size limit", async () => {
     const empty = await postJson(t.app, "/v1/telemetry/batch", { meters: [], vehicles: [] });
+    await expectDocumented(empty);
     expect(empty.status).toBe(400);
     expect(empty.body.error.message).toContain("at least one reading");
     const tooMany = await postJson(t.app, "/v1/telemetry/batch", {
       meters: Array.from({ length: 30 }, () => meterReading()),
       vehicles: Array.from({ length: 21 }, () => vehicleReading()),
     });
+    await expectDocumented(tooMany);
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.error.message).toContain("at most 50 readings");
   });
 
   it("refuses lists that are not arrays", async () => {
     const response = await postJson(t.app, "/v1/telemetry/batch", { meters: meterReading() });
+    await expectDocumented(response);
     expect(response.status).toBe(400);
     expect(response.body.error.details[0].field).toBe("meters");
   });
@@ -115,6 +124,7 @@ describe("POST /v1/telemetry/batch", () => {
       meterReading({ meterId, timestamp: new Date(Date.UTC(2023, month, 15)).toISOString() }),
     );
     const response = await postJson(t.app, "/v1/telemetry/batch", { meters });
+    await expectDocumented(response);
     expect(response.body.stored).toBe(12);
     const partitions = await t.database.sql`
       select distinct tableoid::regclass::text as name from meter_telemetry where meter_id = ${meterId}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { useTestApp } from "./support/database.ts";
 import { getJson, meterReading, newId, postJson, vehicleReading } from "./support/http.ts";
+import { expectDocumented } from "./support/openapi.ts";
 
 const t = useTestApp();
 
@@ -19,12 +20,14 @@ describe("POST /v1/telemetry/meter", () => {
   it("stores a new reading in both stores and answers 201 stored", async () => {
     const reading = meterReading({ kwhConsumedAc: 50.5, voltage: 230.25 });
     const response = await postJson(t.app, "/v1/telemetry/meter", reading);
+    await expectDocumented(response);
     expect(response.status).toBe(201);
     expect(response.body).toEqual({ status: "stored" });
     expect(await coldMeterRows(reading.meterId)).toEqual([
       { kwh_consumed_ac: 50.5, voltage: 230.25, recorded_at: "2026-03-15 11:00:00+00" },
     ]);
     const state = await getJson(t.app, `/v1/meters/${reading.meterId}/state`);
+    await expectDocumented(state);
     expect(state.status).toBe(200);
     expect(state.body).toEqual({
       meterId: reading.meterId,
@@ -38,6 +41,7 @@ describe("POST /v1/telemetry/meter", () => {
     const reading = meterReading();
     expect((await postJson(t.app, "/v1/telemetry/meter", reading)).status).toBe(201);
     const replay = await postJson(t.app, "/v1/telemetry/meter", reading);
+    await expectDocumented(replay);
     expect(replay.status).toBe(200);
     expect(replay.body).toEqual({ status: "duplicate" });
     expect(await coldMeterRows(reading.meterId)).toHaveLength(1);
@@ -47,6 +51,7 @@ describe("POST /v1/telemetry/meter", () => {
     const reading = meterReading({ timestamp: "2026-03-15T11:00:00Z" });
     await postJson(t.app, "/v1/telemetry/meter", reading);
     const replay = await postJson(t.app, "/v1/telemetry/meter", { ...reading, timestamp: "2026-03-15T13:00:00+02:00" });
+    await expectDocumented(replay);
     expect(replay.status).toBe(200);
     expect(replay.body.status).toBe("duplicate");
   });
@@ -55,6 +60,7 @@ describe("POST /v1/telemetry/meter", () => {
     const reading = meterReading();
     await postJson(t.app, "/v1/telemetry/meter", reading);
     const replay = await postJson(t.app, "/v1/telemetry/meter", { ...reading, meterId: reading.meterId.toUpperCase() });
+    await expectDocumented(replay);
     expect(replay.body.status).toBe("duplicate");
   });
 });
@@ -63,12 +69,14 @@ describe("POST /v1/telemetry/vehicle", () => {
   it("stores a new reading in both stores and answers 201 stored", async () => {
     const reading = vehicleReading({ soc: 75.5, kwhDeliveredDc: 40.3, batteryTemp: -5.25 });
     const response = await postJson(t.app, "/v1/telemetry/vehicle", reading);
+    await expectDocumented(response);
     expect(response.status).toBe(201);
     expect(response.body).toEqual({ status: "stored" });
     expect(await coldVehicleRows(reading.vehicleId)).toEqual([
       { soc: 75.5, kwh_delivered_dc: 40.3, battery_temp: -5.25 },
     ]);
     const state = await getJson(t.app, `/v1/vehicles/${reading.vehicleId}/state`);
+    await expectDocumented(state);
     expect(state.status).toBe(200);
     expect(state.body).toEqual({
       vehicleId: reading.vehicleId,
@@ -83,6 +91,7 @@ describe("POST /v1/telemetry/vehicle", () => {
     const reading = vehicleReading();
     await postJson(t.app, "/v1/telemetry/vehicle", reading);
     const replay = await postJson(t.app, "/v1/telemetry/vehicle", { ...reading, soc: 99 });
+    await expectDocumented(replay);
     expect(replay.status).toBe(200);
     expect(replay.body).toEqual({ status: "duplicate" });
     expect(await coldVehicleRows(reading.vehicleId)).toEqual([{ soc: 50, kwh_delivered_dc: 1.3, battery_temp: 25 }]);
@@ -102,9 +111,11 @@ describe("newest wins in the hot store", () => {
       "/v1/telemetry/vehicle",
       vehicleReading({ vehicleId, soc: 20, timestamp: "2026-03-15T11:00:00Z" }),
     );
+    await expectDocumented(late);
     expect(late.status).toBe(201);
     expect(await coldVehicleRows(vehicleId)).toHaveLength(2);
     const state = await getJson(t.app, `/v1/vehicles/${vehicleId}/state`);
+    await expectDocumented(state);
     expect(state.body.soc).toBe(80);
     expect(state.body.lastUpdated).toBe("2026-03-15T11:05:00.000Z");
   });
@@ -122,6 +133,7 @@ describe("newest wins in the hot store", () => {
       meterReading({ meterId, voltage: 231, timestamp: "2026-03-15T11:01:00Z" }),
     );
     const state = await getJson(t.app, `/v1/meters/${meterId}/state`);
+    await expectDocumented(state);
     expect(state.body.voltage).toBe(231);
   });
 });
@@ -145,6 +157,7 @@ describe("timestamps and partitions", () => {
       t.app,
       `/v1/analytics/performance/${vehicleId}?from=2026-02-09T00:00:00Z&to=2026-02-10T00:00:00Z`,
     );
+    await expectDocumented(performance);
     expect(performance.status).toBe(200);
     expect(performance.body).toMatchObject({
       totalAcConsumption: 50.5,
@@ -158,6 +171,7 @@ describe("timestamps and partitions", () => {
   it("backfills into an old month by creating its partition on demand", async () => {
     const reading = meterReading({ timestamp: "2019-07-04T10:00:00+02:00" });
     const response = await postJson(t.app, "/v1/telemetry/meter", reading);
+    await expectDocumented(response);
     expect(response.status).toBe(201);
     const [row] = await t.database.sql`
       select tableoid::regclass::text as partition from meter_telemetry where meter_id = ${reading.meterId}
@@ -176,9 +190,11 @@ describe("timestamps and partitions", () => {
 
   it("accepts a reading up to 5 minutes ahead of the server clock and refuses one beyond", async () => {
     const ahead = await postJson(t.app, "/v1/telemetry/meter", meterReading({ timestamp: "2026-03-15T12:05:00Z" }));
+    await expectDocumented(ahead);
     expect(ahead.status).toBe(201);
     const tooFar = meterReading({ timestamp: "2026-03-15T12:05:00.001Z" });
     const refused = await postJson(t.app, "/v1/telemetry/meter", tooFar);
+    await expectDocumented(refused);
     expect(refused.status).toBe(400);
     expect(refused.body.error.details).toEqual([
       { field: "timestamp", message: "must not be more than 300 s ahead of the server clock" },
@@ -190,6 +206,7 @@ describe("timestamps and partitions", () => {
     const reading = meterReading({ timestamp: "2026-03-15T11:00:00.123456Z" });
     expect((await postJson(t.app, "/v1/telemetry/meter", reading)).status).toBe(201);
     const replay = await postJson(t.app, "/v1/telemetry/meter", { ...reading, timestamp: "2026-03-15T11:00:00.123Z" });
+    await expectDocumented(replay);
     expect(replay.body.status).toBe("duplicate");
   });
 });

@@ -6,6 +6,7 @@ import { Partitions } from "../src/partitions/partitions.ts";
 import { createDirectWriter } from "../src/telemetry/writer.ts";
 import { useTestApp } from "./support/database.ts";
 import { type JsonBody, meterReading, newId, vehicleReading } from "./support/http.ts";
+import { expectDocumented } from "./support/openapi.ts";
 
 const t = useTestApp({ limits: { maxNdjsonBytes: 16 * 1024 * 1024 } });
 
@@ -16,7 +17,8 @@ async function upload(body: string | ReadableStream<Uint8Array>) {
     body,
     duplex: "half",
   } as RequestInit);
-  return { status: response.status, body: (await response.json()) as JsonBody };
+  const answer = { status: response.status, headers: response.headers, body: (await response.json()) as JsonBody };
+  return expectDocumented(answer, "POST", "/v1/telemetry/batch");
 }
 
 const line = (reading: object, type: "meter" | "vehicle") => JSON.stringify({ type, ...reading });

@@ -5,6 +5,7 @@ import { createApp } from "../src/app.ts";
 import { createMetrics } from "../src/observability/metrics.ts";
 import { DEFAULT_NOW, useTestApp } from "./support/database.ts";
 import { getJson, meterReading, newId, postJson, vehicleReading } from "./support/http.ts";
+import { expectDocumented } from "./support/openapi.ts";
 
 const logLines: Record<string, unknown>[] = [];
 const log = pino({ level: "debug" }, { write: (line: string) => logLines.push(JSON.parse(line)) });
@@ -113,6 +114,7 @@ describe("GET /v1/admin/stats", () => {
     await sql`analyze meter_telemetry`;
 
     const response = await getJson(t.app, "/v1/admin/stats");
+    await expectDocumented(response);
     expect(response.status).toBe(200);
     expect(response.body.ingestionLag).toEqual({ window: "1 hour", readings: 4, averageSeconds: 4, p95Seconds: 8.95 });
     expect(response.body.devices.meters).toEqual({ total: 3, seenLast5Minutes: 1, staleOver15Minutes: 1 });

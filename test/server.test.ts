@@ -71,6 +71,11 @@ describe("bun run start", () => {
     cleanups.push(() => database.drop());
     const { child, base } = await startService({ DATABASE_URL: database.url });
     expect((await post(`${base}/v1/telemetry/vehicle`, vehicle)).status).toBe(201);
+    // The dashboard is bundled at start-up: the page and the script it names are served.
+    const page = await fetch(`${base}/`);
+    expect(page.headers.get("content-type")).toStartWith("text/html");
+    const script = /src="(\/dashboard\/app\.\w+\.js)"/.exec(await page.text())?.[1];
+    expect((await fetch(`${base}${script}`)).status).toBe(200);
     const [row] = await database.sql`select count(*)::int as count from vehicle_telemetry`;
     expect(row?.count).toBe(1);
     child.kill("SIGTERM");

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { useTestApp } from "./support/database.ts";
 import { type JsonBody, meterReading, postJson, vehicleReading } from "./support/http.ts";
+import { expectDocumented } from "./support/openapi.ts";
 
 const t = useTestApp({ limits: { maxBatchBytes: 64 * 1024 } });
 
@@ -33,6 +34,7 @@ describe("validation of single readings", () => {
     it(`refuses a meter reading with ${name}, naming the field, and writes nothing`, async () => {
       const before = await storedRowCount();
       const response = await postJson(t.app, "/v1/telemetry/meter", meterReading(change));
+      await expectDocumented(response);
       expect(response.status).toBe(400);
       expect(response.body.error.code).toBe("validation_failed");
       expect(response.body.error.details).toContainEqual({ field, message: expect.stringContaining(message) });
@@ -50,6 +52,7 @@ describe("validation of single readings", () => {
   for (const [name, change, field, message] of vehicleCases) {
     it(`refuses a vehicle reading with ${name}`, async () => {
       const response = await postJson(t.app, "/v1/telemetry/vehicle", vehicleReading(change));
+      await expectDocumented(response);
       expect(response.status).toBe(400);
       expect(response.body.error.details).toContainEqual({ field, message: expect.stringContaining(message) });
     });
@@ -57,12 +60,14 @@ describe("validation of single readings", () => {
 
   it("accepts floating-point noise that still has 3 decimals", async () => {
     const response = await postJson(t.app, "/v1/telemetry/meter", meterReading({ kwhConsumedAc: 0.1 + 0.2 }));
+    await expectDocumented(response);
     expect(response.status).toBe(201);
   });
 
   it("refuses a body that is JSON but not an object", async () => {
     for (const body of ["[]", "null", '"reading"', "42"]) {
       const response = await postJson(t.app, "/v1/telemetry/meter", body);
+      await expectDocumented(response);
       expect(response.status).toBe(400);
       expect(response.body.error.code).toBe("validation_failed");
     }
@@ -72,6 +77,7 @@ describe("validation of single readings", () => {
 describe("malformed requests", () => {
   it("answers 400 malformed_json to a body that is not JSON", async () => {
     const response = await postJson(t.app, "/v1/telemetry/meter", '{"meterId": ');
+    await expectDocumented(response);
     expect(response.status).toBe(400);
     expect(response.body).toEqual({ error: { code: "malformed_json", message: "request body is not valid JSON" } });
   });
@@ -103,6 +109,7 @@ describe("malformed requests", () => {
   it("answers 413 to a body over the limit, declared or streamed", async () => {
     const huge = JSON.stringify({ ...meterReading(), padding: "x".repeat(100 * 1024) });
     const declared = await postJson(t.app, "/v1/telemetry/meter", huge);
+    await expectDocumented(declared);
     expect(declared.status).toBe(413);
     expect(declared.body.error.code).toBe("payload_too_large");
     const stream = new Blob([huge]).stream();

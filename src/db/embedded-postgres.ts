@@ -5,12 +5,16 @@
 //   must reach the binaries and the data directory (see embedded-access.ts);
 // - the server runs in its own process group, so a Ctrl-C reaches this process first and
 //   the service can flush acknowledged writes before the database stops.
+// A port already taken by another program stops the start with a message naming
+// EMBEDDED_PG_PORT, rather than PostgreSQL's bind error in the middle of its log.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chown, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join, resolve } from "node:path";
+import { ConfigError } from "../config.ts";
 import {
   type Account,
   type Binaries,
@@ -53,6 +57,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     );
   }
   stopOrphan(binaries, dataDir, account, log);
+  // After stopOrphan: a server of ours left on this data directory may have held the port.
+  if (!(await isPortFree(options.port))) throw portInUse(options.port);
 
   const child = await launch(binaries, dataDir, options, account, log);
   const ownerFile = join(dataDir, OWNER_FILE);
@@ -70,6 +76,28 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 const OWNER_FILE = "fleet-owner.json";
+const HOST = "127.0.0.1";
+
+/** The port the embedded server was told to use is someone else's: a setting to change. */
+export class EmbeddedPortInUseError extends ConfigError {
+  override name = "EmbeddedPortInUseError";
+}
+
+const portInUse = (port: number) =>
+  new EmbeddedPortInUseError(
+    `port ${port} on ${HOST} is already in use by another program, so the embedded PostgreSQL cannot listen on it. ` +
+      `Set EMBEDDED_PG_PORT to a free port (it is ${port}), stop the program using it, ` +
+      "or set DATABASE_URL to run on a PostgreSQL server of your own.",
+  );
+
+/** Whether nothing listens on `port` of the loopback address (tried by listening there). */
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const probe = createServer();
+    probe.once("error", () => resolvePromise(false));
+    probe.listen({ port, host: HOST, exclusive: true }, () => probe.close(() => resolvePromise(true)));
+  });
+}
 
 const serverUrl = (password: string, port: number) =>
   `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
@@ -142,7 +170,7 @@ function launch(
   log: (line: string) => void,
 ): Promise<ChildProcess> {
   const settings = {
-    listen_addresses: "127.0.0.1",
+    listen_addresses: HOST,
     unix_socket_directories: "",
     max_connections: "200",
     ...options.settings,
@@ -172,7 +200,9 @@ function launch(
     });
     child.on("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`PostgreSQL exited during start-up (code ${code}):\n${output}`));
+      // Taken between the check above and the server's own bind: the same clear message.
+      if (/could not bind .* address|Address already in use/i.test(output)) reject(portInUse(options.port));
+      else reject(new Error(`PostgreSQL exited during start-up (code ${code}):\n${output}`));
     });
   });
 }

@@ -1,8 +1,11 @@
 // zod at the edge: every body, param and query goes through `validate`, and a failure
 // becomes a 400 whose details name each bad field (batch items by index), so a firmware
-// engineer can see at once what to fix.
+// engineer can see at once what to fix. The same schema is what /openapi.json shows for
+// the request: it rides on the middleware as data, read only when the document is built,
+// so validation itself runs exactly as before.
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
+import { resolver, uniqueSymbol } from "hono-openapi";
 import type { z } from "zod";
 import { AppError } from "./errors.ts";
 
@@ -42,7 +45,10 @@ export const validate = <Target extends keyof ValidationTargets, Schema extends 
   target: Target,
   schema: Schema,
 ) =>
-  zValidator(target, schema, (result) => {
-    if (!result.success)
-      throw validationError(describeIssues(result.error.issues), target === "json" ? "body" : target);
-  });
+  Object.assign(
+    zValidator(target, schema, (result) => {
+      if (!result.success)
+        throw validationError(describeIssues(result.error.issues), target === "json" ? "body" : target);
+    }),
+    { [uniqueSymbol]: { target, ...resolver(schema) } },
+  );

@@ -9,6 +9,8 @@ export interface JsonResponse {
   status: number;
   headers: Headers;
   body: JsonBody;
+  /** What was asked, so expectDocumented (openapi.ts) can find the route's documentation. */
+  request: { method: string; path: string };
 }
 
 type Fetcher = { request: (path: string, init?: RequestInit) => Response | Promise<Response> };
@@ -19,12 +21,22 @@ export async function postJson(app: Fetcher, path: string, body: unknown): Promi
     headers: { "content-type": "application/json" },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
-  return { status: response.status, headers: response.headers, body: await response.json() };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: await response.json(),
+    request: { method: "POST", path },
+  };
 }
 
 export async function getJson(app: Fetcher, path: string): Promise<JsonResponse> {
   const response = await app.request(path);
-  return { status: response.status, headers: response.headers, body: await response.json() };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: await response.json(),
+    request: { method: "GET", path },
+  };
 }
 
 export const newId = () => randomUUID();

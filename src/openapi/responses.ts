@@ -1,0 +1,216 @@
+// What each route answers, as zod schemas: the response half of /openapi.json (the request
+// half comes from the schemas that validate requests). Objects are strict, so a field
+// added to an answer without being written down here fails the response checks of the
+// route tests instead of going undocumented.
+import { z } from "zod";
+import { SCOPES } from "../auth/keys.ts";
+
+const instant = z.iso.datetime({ offset: true }).describe("An ISO-8601 instant, e.g. 2026-03-15T11:00:00.000Z");
+const uuid = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+  .describe("A device id (UUID), lower case");
+const kwh = z.number().describe("kWh, to 3 decimal places");
+const ratio = z.number().nullable().describe("DC delivered over AC drawn, to 4 decimal places; null without AC");
+const count = z.int().min(0);
+
+export const errorBody = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.string().describe("Stable, machine-readable: validation_failed, unauthorized, not_found, ..."),
+      message: z.string().describe("For people; may change"),
+      details: z
+        .unknown()
+        .optional()
+        .describe("For validation_failed: [{field, message, line?}], one per bad field (batch items by index)"),
+    }),
+  })
+  .meta({ id: "Error", description: "The one error shape of every route" });
+
+export const health = z.strictObject({ status: z.literal("ok") });
+export const ready = z.strictObject({ status: z.literal("ready") });
+
+export const readingStored = z
+  .strictObject({ status: z.enum(["stored", "duplicate"]) })
+  .meta({ id: "ReadingStored", description: "201 stored (new), 200 duplicate (a replay, stored once)" });
+
+export const batchStored = z
+  .strictObject({
+    status: z.literal("stored"),
+    stored: count.describe("Readings that were new"),
+    duplicates: count.describe("Replays of readings already stored"),
+  })
+  .meta({ id: "BatchStored", description: "201 when any reading was new, else 200" });
+
+export const meterState = z
+  .strictObject({ meterId: uuid, kwhConsumedAc: kwh, voltage: z.number(), lastUpdated: instant })
+  .meta({ id: "MeterState", description: "The meter's latest reading" });
+
+export const vehicleState = z
+  .strictObject({
+    vehicleId: uuid,
+    soc: z.number().describe("State of charge, %"),
+    kwhDeliveredDc: kwh,
+    batteryTemp: z.number().describe("°C"),
+    lastUpdated: instant,
+  })
+  .meta({ id: "VehicleState", description: "The vehicle's latest reading" });
+
+export const mapping = z
+  .strictObject({
+    vehicleId: uuid,
+    meterId: uuid,
+    linkedAt: instant.nullable().describe("null: from the start of the meter's history"),
+    unlinkedAt: instant.nullable().describe("null: still linked"),
+    isActive: z.boolean(),
+    createdAt: instant,
+    updatedAt: instant,
+  })
+  .meta({ id: "Mapping", description: "A meter's link to a vehicle over [linkedAt, unlinkedAt)" });
+
+export const mappingList = z.strictObject({ mappings: z.array(mapping) });
+
+export const qualityFlag = z
+  .strictObject({
+    code: z.enum(["efficiency_above_one", "low_coverage", "battery_overheat", "dc_without_meter", "meter_shared"]),
+    message: z.string(),
+  })
+  .meta({ id: "QualityFlag", description: "What makes a figure doubtful" });
+
+export const vehiclePerformance = z
+  .strictObject({
+    vehicleId: uuid,
+    from: instant,
+    to: instant,
+    totalAcConsumption: kwh,
+    totalDcDelivery: kwh,
+    efficiencyRatio: ratio,
+    avgBatteryTemp: z.number().nullable(),
+    dataPoints: count,
+    expectedPoints: count.describe("One reading a minute"),
+    coverage: z.number().nullable().describe("dataPoints / expectedPoints"),
+    maxBatteryTemp: z.number().nullable(),
+    quality: z.array(qualityFlag),
+  })
+  .meta({ id: "VehiclePerformance" });
+
+export const vehicleSeries = z
+  .strictObject({
+    vehicleId: uuid,
+    bucket: z.enum(["hour", "day"]),
+    from: instant.describe("Widened down to a bucket boundary"),
+    to: instant.describe("Widened up to a bucket boundary"),
+    points: z.array(
+      z.strictObject({
+        start: instant,
+        totalAcConsumption: kwh,
+        totalDcDelivery: kwh,
+        efficiencyRatio: ratio,
+        avgBatteryTemp: z.number().nullable(),
+        maxBatteryTemp: z.number().nullable(),
+        socMin: z.number().nullable(),
+        socMax: z.number().nullable(),
+        dataPoints: count,
+      }),
+    ),
+  })
+  .meta({ id: "VehicleSeries", description: "Every bucket of the window, empty ones with zero energy" });
+
+const fleetVehicle = z
+  .strictObject({
+    vehicleId: uuid,
+    totalAcConsumption: kwh,
+    totalDcDelivery: kwh,
+    efficiencyRatio: ratio,
+    dataPoints: count,
+    coverage: z.number().nullable(),
+    maxBatteryTemp: z.number().nullable(),
+    quality: z.array(qualityFlag),
+  })
+  .meta({ id: "FleetVehicle" });
+
+export const fleetView = z
+  .strictObject({
+    from: instant,
+    to: instant,
+    totals: z.strictObject({
+      vehicles: count,
+      totalAcConsumption: kwh,
+      totalDcDelivery: kwh,
+      efficiencyRatio: ratio,
+      dataPoints: count,
+      expectedPointsPerVehicle: count,
+    }),
+    efficiencyDistribution: z
+      .array(
+        z.strictObject({
+          min: z.number().nullable().describe("Inclusive; null: open below"),
+          max: z.number().nullable().describe("Exclusive (1 is in the bucket below it); null: open above"),
+          vehicles: count,
+        }),
+      )
+      .describe("Vehicles by efficiency, 0.05 wide from 0.5 to 1"),
+    leastEfficient: z.array(fleetVehicle).describe("Up to 10, among efficiencies at most 1"),
+    mostEfficient: z.array(fleetVehicle).describe("Up to 10, among efficiencies at most 1"),
+    needsAttention: z.strictObject({
+      total: count,
+      limit: count,
+      offset: count,
+      vehicles: z.array(fleetVehicle).describe("Those with quality flags, the most flagged first"),
+    }),
+  })
+  .meta({ id: "FleetView" });
+
+const devices = z.strictObject({ total: count, seenLast5Minutes: count, staleOver15Minutes: count });
+
+export const adminStats = z
+  .strictObject({
+    at: instant,
+    partitions: z.array(
+      z.strictObject({
+        table: z.string(),
+        name: z.string(),
+        from: instant,
+        to: instant,
+        rowEstimate: count.nullable().describe("PostgreSQL's estimate; null until analysed"),
+        sizeBytes: z.number().min(0),
+      }),
+    ),
+    ingestionLag: z.strictObject({
+      window: z.string(),
+      readings: count,
+      averageSeconds: z.number().nullable(),
+      p95Seconds: z.number().nullable(),
+    }),
+    devices: z.strictObject({
+      meters: devices,
+      vehicles: devices,
+      stale: z.array(z.strictObject({ kind: z.enum(["meter", "vehicle"]), id: z.string(), lastUpdated: instant })),
+    }),
+    rollups: z
+      .strictObject({
+        pendingReadings: count.describe(
+          "readings stored but not yet added to the rollups (they count in every answer)",
+        ),
+        oldestPendingSeconds: z.number().min(0).describe("age of the oldest of them; 0 when none is pending"),
+        lastRunAt: instant.nullable().describe("when the aggregator (of any instance) last finished a run"),
+      })
+      .describe("how far the rollup aggregator lags behind the readings"),
+  })
+  .meta({ id: "AdminStats" });
+
+const apiKey = z
+  .strictObject({
+    id: z.string().regex(/^[0-9a-f]{16}$/),
+    name: z.string(),
+    scopes: z.array(z.enum(SCOPES)),
+    createdAt: instant,
+    revokedAt: instant.nullable(),
+  })
+  .meta({ id: "ApiKey", description: "A key, without its secret" });
+
+export const apiKeyCreated = z
+  .strictObject({ ...apiKey.shape, key: z.string().describe("The whole key, shown this once only") })
+  .meta({ id: "ApiKeyCreated" });
+export const apiKeyList = z.strictObject({ keys: z.array(apiKey) });
+export const apiKeyRevoked = z.strictObject({ id: z.string(), revoked: z.literal(true) });
