@@ -95,7 +95,8 @@ export function formatReport(input: ReportInput): string {
       const backlog =
         run.sustainedPerSecond === undefined
           ? ""
-          : `; sustained ${formatOptional(run.sustainedPerSecond, formatInteger)}, drain ${formatOptional(run.drainSeconds, formatSeconds, " s")}, ` +
+          : `; sustained ${formatOptional(run.sustainedPerSecond, formatInteger)}, drain ${formatOptional(run.drainSeconds, formatSeconds, " s")} ` +
+            `(stats answered within ${formatOptional(run.slowestPollSeconds, formatSeconds, " s")}), ` +
             `folding ${formatOptional(run.folding, (value) => value.toFixed(1))}`;
       const oldest =
         run.oldestPendingP99Seconds === undefined

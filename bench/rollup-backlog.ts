@@ -32,25 +32,37 @@ export async function readBacklog(context: BacklogContext): Promise<Backlog> {
 }
 
 export interface Drain {
-  /** Seconds from the call (the end of a load) until nothing was pending. */
+  /** Seconds from the call (the end of a load) until the poll that found nothing pending was sent. */
   seconds: number;
-  /** When the backlog was seen empty (performance.now()); undefined if it never was. */
+  /** When that poll was sent (performance.now()); undefined if none found the backlog empty. */
   emptyAt?: number;
   /** Pending readings at the first poll, right after the load. */
   pendingAtStart: number;
+  /** The slowest answer of the stats, in seconds: how finely the drain could be timed. */
+  slowestPollSeconds: number;
 }
 
-/** Polls the backlog every 100 ms until nothing is pending, for at most `limitMs`. */
+/**
+ * Polls the backlog every 100 ms (or as fast as the stats answer, when they take longer)
+ * until nothing is pending, for at most `limitMs`. The drain ends when the poll that found
+ * the backlog empty was sent, not answered: the stats also read an hour of raw rows (the
+ * ingestion lag), which after a burst takes longer than the backlog query itself.
+ */
 export async function waitForDrain(context: BacklogContext, limitMs: number): Promise<Drain> {
   const start = performance.now();
   let pendingAtStart: number | undefined;
+  let slowestPollSeconds = 0;
   for (;;) {
+    const sentAt = performance.now();
     const backlog = await readBacklog(context);
+    const answeredAt = performance.now();
+    slowestPollSeconds = Math.max(slowestPollSeconds, (answeredAt - sentAt) / 1000);
     pendingAtStart ??= backlog.pendingReadings;
-    const now = performance.now();
-    if (backlog.pendingReadings === 0) return { seconds: (now - start) / 1000, emptyAt: now, pendingAtStart };
-    if (now - start >= limitMs) return { seconds: Number.NaN, pendingAtStart };
-    await Bun.sleep(Math.max(0, POLL_MS - (performance.now() - now)));
+    if (backlog.pendingReadings === 0) {
+      return { seconds: (sentAt - start) / 1000, emptyAt: sentAt, pendingAtStart, slowestPollSeconds };
+    }
+    if (answeredAt - start >= limitMs) return { seconds: Number.NaN, pendingAtStart, slowestPollSeconds };
+    await Bun.sleep(Math.max(0, POLL_MS - (answeredAt - sentAt)));
   }
 }
 

@@ -13,6 +13,7 @@ import { allocateTag, buildBatchBody, buildReading, type Kind } from "./readings
 import {
   type BacklogContext,
   computeFolding,
+  type Drain,
   sampleOldestPending,
   scrapeRollupCounters,
   waitForDrain,
@@ -45,6 +46,8 @@ export interface Figures {
   sustainedPerSecond?: number;
   /** Seconds from the end of the load until nothing was pending (NaN: not within the limit). */
   drainSeconds?: number;
+  /** The slowest answer of the stats while waiting for the drain: its resolution. */
+  slowestPollSeconds?: number;
   /** Readings the aggregator added per rollup row it updated, over the run and its drain. */
   folding?: number;
   /** Age of the oldest pending reading, sampled during the load: p99 and max of the samples. */
@@ -214,6 +217,7 @@ export async function runScenario(
       sustainedPerSecond:
         drain.emptyAt === undefined ? Number.NaN : result.readingsStored / ((drain.emptyAt - start) / 1000),
       drainSeconds: drain.seconds,
+      slowestPollSeconds: drain.slowestPollSeconds,
       folding: computeFolding(countersBefore, countersAfter),
       ...(sortedOldest && {
         oldestPendingP99Seconds: computePercentile(sortedOldest, 99),
@@ -240,11 +244,11 @@ export async function runScenario(
   return { scenario, runs, failures };
 }
 
-function describeDrain(drain: { seconds: number; pendingAtStart: number }): string {
+function describeDrain(drain: Drain): string {
   const seconds = Number.isNaN(drain.seconds)
     ? "did not empty within the limit"
     : `empty after ${drain.seconds.toFixed(1)} s`;
-  return `backlog ${drain.pendingAtStart} pending, ${seconds}`;
+  return `backlog ${drain.pendingAtStart} pending, ${seconds} (stats answered within ${drain.slowestPollSeconds.toFixed(2)} s)`;
 }
 
 async function driveSingles(context: ScenarioContext, connections: number, durationMs: number) {
