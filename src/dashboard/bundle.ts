@@ -1,7 +1,7 @@
 // Builds the dashboard's files at start-up with Bun.build: main.ts, the modules it imports
-// and uPlot into one minified script, uPlot's and our style sheets into one, both named by a hash of their
-// content. Done in-process (about a tenth of a second) so `bun run start` on a fresh
-// clone serves the page with no build step and nothing generated is committed.
+// and uPlot into one minified script, uPlot's and our style sheets into one, both named by
+// a hash of their content. Done in-process (about a tenth of a second) so `bun run start`
+// on a fresh clone serves the page with no build step and nothing generated is committed.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DashboardAssets } from "./routes.ts";
