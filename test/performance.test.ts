@@ -1,3 +1,4 @@
+// GET /v1/analytics/performance/:vehicleId: exact half-open window sums, edge cases, bad windows, pruning.
 import { describe, expect, it } from "bun:test";
 import { energyQuery } from "../src/analytics/energy.ts";
 import { useTestApp } from "./support/database.ts";

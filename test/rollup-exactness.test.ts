@@ -1,8 +1,7 @@
-// Analytics read hourly rollups and pending readings for whole hours and raw rows for
-// partial ones. Whatever the data, links and window, and wherever the aggregator ran, was
-// cut short or was killed between writes and reads, the figures must equal a plain
-// computation over the raw rows to the last decimal; and once it has caught up, the
-// rollups themselves must.
+// Analytics equal a plain computation over the raw rows, to the last decimal, wherever the rollup aggregator stands.
+// Whole hours are read from hourly rollups plus pending readings, partial ones from raw rows. Whatever the data,
+// links and window, and whether the aggregator ran, was cut short or was killed between writes and reads, the
+// figures must match; and once it has caught up, the rollups themselves must.
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
 import { linkFactsQuery } from "../src/analytics/energy.ts";

@@ -1,6 +1,6 @@
-// The fleet view's ranks, spread and attention list, from per-vehicle figures: held to
-// the plain definition (sort everything, take the ends) over random fleets with ties,
-// impossible ratios and vehicles without AC.
+// The fleet view's ranks, spread and attention list agree with a full sort, over random fleets.
+// Held to the plain definition (sort everything, take the ends) with ties, impossible ratios and vehicles
+// without AC.
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
 import { summarizeFleet } from "../src/analytics/fleet.ts";

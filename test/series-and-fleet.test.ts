@@ -1,5 +1,4 @@
-// The charting series, the fleet view, data-quality flags, links that move, and reads
-// going to a replica.
+// The analytics views: charting series, fleet view, data-quality flags, links that move, and replica reads.
 import { describe, expect, it } from "bun:test";
 import { createApp } from "../src/app.ts";
 import { createTestDatabase, DEFAULT_NOW, useTestApp } from "./support/database.ts";
