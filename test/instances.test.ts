@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { postJson, type RunningService, startService } from "./support/service.ts";
+import { type RunningService, startService } from "./support/service.ts";
 
 const MASTER = "instances-test-master-key";
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -124,8 +124,8 @@ describe("two instances on one database", () => {
         // Only an instance that is gone, or a 503, may be retried elsewhere.
         if (response && response.status !== 503 && response.status >= 300) break;
         if (response && response.status >= 200 && response.status < 300) {
-          body.vehicles.forEach((r) => acknowledged.set(`${r.vehicleId}|${timestamp}`, r.kwhDeliveredDc));
-          body.meters.forEach((r) => acknowledged.set(`${r.meterId}|${timestamp}`, r.kwhConsumedAc));
+          for (const r of body.vehicles) acknowledged.set(`${r.vehicleId}|${timestamp}`, r.kwhDeliveredDc);
+          for (const r of body.meters) acknowledged.set(`${r.meterId}|${timestamp}`, r.kwhConsumedAc);
           return;
         }
       }
