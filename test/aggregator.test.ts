@@ -1,7 +1,7 @@
-// The rollup aggregator off the request path: its lag is visible in /v1/admin/stats and
-// /metrics, a backlog past its bound refuses writes with 503, exactly one of several
-// aggregators works at a time, another takes over when it stops, and a failing run gives
-// the lock up and is retried.
+// The rollup aggregator off the request path: visible lag, backlog refusal, one runner at a time, takeover.
+// Its lag shows in /v1/admin/stats and /metrics, a backlog past its bound refuses writes with 503, exactly one
+// of several aggregators works at a time, another takes over when it stops, and a failing run gives the lock
+// up and is retried.
 import { describe, expect, it } from "bun:test";
 import { createApp } from "../src/app.ts";
 import { createMetrics } from "../src/observability/metrics.ts";

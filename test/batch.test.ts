@@ -1,3 +1,4 @@
+// POST /v1/telemetry/batch with a JSON body: counts, duplicates, newest state, whole-batch refusal, limits.
 import { describe, expect, it } from "bun:test";
 import { useTestApp } from "./support/database.ts";
 import { getJson, meterReading, newId, postJson, vehicleReading } from "./support/http.ts";

@@ -1,6 +1,6 @@
-// The typed client: hc<AppType> from hono/client knows every /v1 route's parameters, body
-// and answer from the app's own type, so a client written against it fails to compile
-// when the API changes under it. Driven here through app.request, no server needed.
+// The typed client: hc<AppType> from hono/client knows every /v1 route's parameters, body and answer.
+// They come from the app's own type, so a client written against it fails to compile when the API changes
+// under it. Driven here through app.request, no server needed.
 import { describe, expect, it } from "bun:test";
 import { hc } from "hono/client";
 import type { AppType } from "../src/app.ts";

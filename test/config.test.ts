@@ -1,3 +1,4 @@
+// Configuration from the environment: defaults, coercion, empty as unset, and errors naming each bad variable.
 import { describe, expect, it } from "bun:test";
 import { ConfigError, loadConfig } from "../src/config.ts";
 

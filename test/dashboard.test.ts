@@ -1,9 +1,8 @@
-// The dashboard in a real headless Chromium: the app listens on a real port over a test
-// database, readings go in through the API, and the page must show the API's figures,
-// list the vehicle whose DC exceeds its AC as needing attention, open that vehicle in one
-// click with its charts drawn, refresh itself, handle a key, and log no errors. A
-// screenshot is kept at test/artifacts/dashboard.png. Without /usr/bin/chromium these
-// tests are skipped (apt-get install chromium).
+// The dashboard in a real headless Chromium shows the API's figures, opens a vehicle and logs no errors.
+// The app listens on a real port over a test database and readings go in through the API; the page must list
+// the vehicle whose DC exceeds its AC as needing attention, open that vehicle in one click with its charts
+// drawn, refresh itself and handle a key. A screenshot is kept at test/artifacts/dashboard.png. Without
+// /usr/bin/chromium these tests are skipped (apt-get install chromium).
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";

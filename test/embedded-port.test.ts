@@ -1,5 +1,5 @@
-// The embedded PostgreSQL's port taken by another program: the start stops with a message
-// naming EMBEDDED_PG_PORT, not PostgreSQL's bind error, and leaves nothing running.
+// The embedded PostgreSQL's port taken by another program: a clear refusal, and nothing left running.
+// The start stops with a message naming EMBEDDED_PG_PORT, not PostgreSQL's bind error.
 import { afterAll, describe, expect, it } from "bun:test";
 import { rm } from "node:fs/promises";
 import { createServer, type Server } from "node:net";

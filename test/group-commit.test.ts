@@ -1,5 +1,4 @@
-// The group-commit writer against a real database: shared transactions, duplicates inside
-// one flush, a flush that fails, and the queue limit.
+// The group-commit writer on a real database: shared transactions, duplicates in a flush, failures, queue limit.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { createApp } from "../src/app.ts";
 import { Partitions } from "../src/partitions/partitions.ts";

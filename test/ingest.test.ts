@@ -1,3 +1,4 @@
+// POST /v1/telemetry/meter and /vehicle: storing, replays, newest-wins hot state, timestamps and partitions.
 import { describe, expect, it } from "bun:test";
 import { useTestApp } from "./support/database.ts";
 import { getJson, meterReading, newId, postJson, vehicleReading } from "./support/http.ts";

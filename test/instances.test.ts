@@ -1,8 +1,8 @@
-// Two instances of the service (real processes, `bun src/index.ts`) on one database:
-// a key revoked on one is refused by the other, one's fleet view sees the other's writes at
-// once, and when the instance running the rollup aggregator is SIGKILLed mid-load, the
-// other takes the aggregation over, nothing either acknowledged is lost, and readings
-// retried on the survivor are stored once.
+// Two instances of the service on one database: shared revocation and fleet view, and an aggregator SIGKILLed.
+// Real processes (`bun src/index.ts`): a key revoked on one is refused by the other, one's fleet view sees the
+// other's writes at once, and when the instance running the rollup aggregator is SIGKILLed mid-load, the
+// other takes the aggregation over, nothing either acknowledged is lost, and readings retried on the
+// survivor are stored once.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";

@@ -1,8 +1,8 @@
-// The invariants of docs/design.md as properties: whatever mix of single readings, batches, replays
-// and late arrivals reaches the service, concurrently, with rollup aggregator runs (some
-// killed before they commit) racing them, every distinct reading is stored exactly once,
-// the answers agree with what was stored, each device's hot row is its newest cold row,
-// and each reading counts exactly once between the pending rows and the rollups.
+// The invariants of docs/design.md as properties, under concurrent writes racing rollup aggregator runs.
+// Whatever mix of single readings, batches, replays and late arrivals reaches the service, with aggregator
+// runs (some killed before they commit) racing them, every distinct reading is stored exactly once, the
+// answers agree with what was stored, each device's hot row is its newest cold row, and each reading counts
+// exactly once between the pending rows and the rollups.
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
 import { aggregateOnce } from "../src/rollups/aggregator.ts";

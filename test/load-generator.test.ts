@@ -1,6 +1,5 @@
-// The load tool (tools/load): its physics stays believable and inside the API's limits,
-// its generator is deterministic, its verifier compares exact decimals, and a whole run
-// against the in-process app verifies clean (and notices when it should not).
+// The load tool (tools/load): believable physics inside the API's limits, determinism, exact verification.
+// A whole run against the in-process app verifies clean, and notices when it should not.
 import { describe, expect, it } from "bun:test";
 import { parseCommandLine, type RunOptions } from "../tools/load/cli-options.ts";
 import { formatThousandths, parseThousandths, roundTo, toThousandths } from "../tools/load/decimal.ts";

@@ -1,6 +1,5 @@
-// The partition lifecycle: creation ahead, retention dropping exactly the partitions
-// entirely past the horizon, refusal of readings older than it, and two processes running
-// maintenance at once.
+// The partition lifecycle: creation ahead, retention, refusal of readings past the horizon, concurrent runs.
+// Retention drops exactly the partitions entirely past the horizon, and two processes may run maintenance at once.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { createApp } from "../src/app.ts";
 import { maintainPartitions, retentionHorizon } from "../src/partitions/maintenance.ts";

@@ -1,3 +1,4 @@
+// Vehicle-meter links (link, unlink, relink, list, bad ids), and 404 for the state of devices never seen.
 import { describe, expect, it } from "bun:test";
 import { useTestApp } from "./support/database.ts";
 import { getJson, type JsonBody, newId, postJson } from "./support/http.ts";

@@ -1,5 +1,5 @@
-// Upgrading a database that already holds data: a migration that rebuilds a table must
-// keep every row and every partition an older release left, and a release that moves the
+// Upgrading a database that already holds data keeps every row, partition and rollup an older release left.
+// A migration that rebuilds a table must keep every row and every partition, and a release that moves the
 // rollups off the request path must keep the rollups it finds and count them exactly.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { randomBytes } from "node:crypto";

@@ -1,7 +1,6 @@
-// deploy/: the Prometheus scrape config and alert rules pass promtool, the live /metrics
-// text passes `promtool check metrics`, and every metric the Grafana dashboard and the
-// alerts query is one the service exports. The promtool checks skip, saying why, when
-// promtool is not installed (Debian: apt-get install prometheus).
+// deploy/'s monitoring: promtool accepts the config, rules and live /metrics; dashboards query real metrics.
+// Every metric the Grafana dashboard and the alerts query is one the service exports. The promtool checks
+// skip, saying why, when promtool is not installed (Debian: apt-get install prometheus).
 import { describe, expect, it } from "bun:test";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -1,5 +1,4 @@
-// /openapi.json and /docs: the document is valid OpenAPI 3.1, names exactly the routes the
-// app serves, and is open like /healthz.
+// /openapi.json and /docs: valid OpenAPI 3.1, naming exactly the routes the app serves, open like /healthz.
 import { describe, expect, it } from "bun:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import type { OpenAPIV3_1 } from "openapi-types";

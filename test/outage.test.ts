@@ -1,5 +1,4 @@
-// A database that cannot be reached is a 503 with Retry-After, answered quickly, never a
-// 500, a hang or a false 2xx.
+// An unreachable database: a quick 503 with Retry-After, never a 500, a hang or a false 2xx.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { createApp } from "../src/app.ts";
 import { createDb, createSql, type Sql } from "../src/db/client.ts";

@@ -1,3 +1,4 @@
+// Monthly partitions: UTC month bounds, concurrent creation, no DEFAULT partition, recreation after a drop.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { Partitions, partitionName } from "../src/partitions/partitions.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";

@@ -1,5 +1,4 @@
-// The SQL the rollups run, as generated: a snapshot per statement, so a review sees what
-// the database will run whenever the generator changes.
+// The SQL the rollups run, snapshotted per statement, so a review sees each change to what the database runs.
 import { describe, expect, it } from "bun:test";
 import {
   aggregateStatements,

@@ -1,5 +1,4 @@
-// The real entry point, as an operator runs it: `bun src/index.ts` (what `bun run start`
-// does) on its embedded PostgreSQL or on DATABASE_URL, driven over HTTP, stopped by signal.
+// The real entry point (`bun src/index.ts`) on embedded PostgreSQL or DATABASE_URL, over HTTP, stopped by signal.
 import { afterAll, describe, expect, it } from "bun:test";
 import { rm } from "node:fs/promises";
 import { createTestDatabase } from "./support/database.ts";

@@ -1,5 +1,5 @@
-// A clean shutdown loses nothing: every reading acknowledged before or during SIGTERM
-// (and a second signal on top) is in the database after a restart.
+// A clean shutdown loses nothing: readings acknowledged before or during SIGTERM are there after a restart.
+// That holds with a second signal sent on top of the first.
 import { afterAll, describe, expect, it } from "bun:test";
 import { rm } from "node:fs/promises";
 import { newId } from "./support/http.ts";

@@ -1,5 +1,4 @@
-// Queries run side by side on several connections must still read one instant, and
-// callers sharing a pool must never wait on each other for ever.
+// Queries run side by side on several connections read one instant; callers sharing a pool never deadlock.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { createSql, type Sql } from "../src/db/client.ts";
 import { inOneSnapshot } from "../src/db/snapshot.ts";

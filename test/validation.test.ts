@@ -1,3 +1,4 @@
+// Bad input refused with 4xx: each bad field named, malformed bodies, content types, size and nesting, bad ids.
 import { describe, expect, it } from "bun:test";
 import { useTestApp } from "./support/database.ts";
 import { type JsonBody, meterReading, postJson, vehicleReading } from "./support/http.ts";
