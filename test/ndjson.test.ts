@@ -125,6 +125,27 @@ describe("NDJSON batch uploads", () => {
     expect(response.body.error.code).toBe("payload_too_large");
   });
 
+  it("holds lines to 64 KiB of bytes, not of characters, and takes multibyte text within it", async () => {
+    // 30,000 three-byte characters: 90,000 bytes in a line of 30,000 UTF-16 units.
+    const multibyte = await upload(`{"type":"meter","pad":"${"€".repeat(30_000)}"}\n`);
+    expect(multibyte.status).toBe(413);
+    expect(multibyte.body.error.message).toContain("65536 bytes");
+    // Cut anywhere, even inside a character, a stream of lines within the limit is read whole.
+    const reading = meterReading();
+    const text = `${JSON.stringify({ type: "meter", ...reading, note: "é€😀".repeat(5_000) })}\n`;
+    expect(new TextEncoder().encode(text).byteLength).toBeLessThan(64 * 1024);
+    const bytes = new TextEncoder().encode(text);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.byteLength; at += 7) controller.enqueue(bytes.slice(at, at + 7));
+        controller.close();
+      },
+    });
+    const answer = await upload(stream);
+    expect(answer.status).toBe(201);
+    expect(await countRows([reading.meterId as string])).toBe(1);
+  });
+
   it("takes more uploads at once than the pool has connections", async () => {
     // An upload holds one connection for its transaction; anything it needed from a second
     // one would leave uploads as many as the pool each waiting for another, forever.

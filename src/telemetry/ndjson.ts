@@ -20,6 +20,7 @@ import { type BatchOutcome, combineOutcomes } from "./writer.ts";
 
 export const NDJSON = "application/x-ndjson";
 const MAX_LINE_BYTES = 64 * 1024;
+const NEWLINE = 0x0a;
 const MAX_LISTED_PROBLEMS = 1_000;
 const ROWS_PER_CHUNK = 1_000;
 
@@ -42,26 +43,40 @@ type LineSchema = ReturnType<typeof ndjsonLineSchema>;
 
 const lineTooLong = () => new AppError(413, "payload_too_large", `a line is longer than ${MAX_LINE_BYTES} bytes`);
 
-/** Splits a byte stream into lines, refusing bodies and lines over their limits. */
+/**
+ * Splits a byte stream into lines, refusing bodies and lines over their limits. Lines are
+ * cut and measured as bytes, before decoding: a line of multibyte characters is held to
+ * the same number of bytes as any other (a newline byte never occurs inside a UTF-8
+ * character, so cutting there is safe).
+ */
 async function* linesOf(body: ReadableStream<Uint8Array>, maxBytes: number): AsyncGenerator<string> {
   const decoder = new TextDecoder();
-  let pending = "";
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
   let total = 0;
+  const lineEndingWith = (tail: Uint8Array) => {
+    const line = pending.length === 0 ? tail : Buffer.concat([...pending, tail]);
+    pending = [];
+    pendingBytes = 0;
+    return decoder.decode(line);
+  };
   for await (const chunk of readFully(body)) {
     total += chunk.byteLength;
     if (total > maxBytes) throw new AppError(413, "payload_too_large", `request body is larger than ${maxBytes} bytes`);
-    pending += decoder.decode(chunk, { stream: true });
-    let newline = pending.indexOf("\n");
-    while (newline !== -1) {
-      if (newline > MAX_LINE_BYTES) throw lineTooLong();
-      yield pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
-      newline = pending.indexOf("\n");
+    let start = 0;
+    for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
+      if (pendingBytes + newline - start > MAX_LINE_BYTES) throw lineTooLong();
+      yield lineEndingWith(chunk.subarray(start, newline));
+      start = newline + 1;
     }
-    if (pending.length > MAX_LINE_BYTES) throw lineTooLong();
+    if (start < chunk.byteLength) {
+      // Copied: the stream may reuse the chunk's memory for the next read.
+      pending.push(chunk.slice(start));
+      pendingBytes += chunk.byteLength - start;
+      if (pendingBytes > MAX_LINE_BYTES) throw lineTooLong();
+    }
   }
-  pending += decoder.decode();
-  if (pending) yield pending;
+  if (pendingBytes > 0) yield lineEndingWith(new Uint8Array(0));
 }
 
 /** The body's chunks; a body that breaks off (the client went away) is the client's fault. */
