@@ -2,15 +2,13 @@
 // bounded. Series and fleet views work on whole buckets, so their windows are widened to
 // bucket boundaries (from rounds down, to rounds up) and the answer says so.
 import { z } from "zod";
-import { typeError } from "../telemetry/schemas.ts";
+import { instantSchema } from "../http/schemas.ts";
 import type { Window } from "./energy.ts";
 
 export const HOUR_MS = 60 * 60 * 1000;
 export const DAY_MS = 24 * HOUR_MS;
 
-export const instant = z.iso
-  .datetime({ offset: true, error: typeError("must be an ISO-8601 date-time with a zone, e.g. 2026-02-09T00:00:00Z") })
-  .transform((text) => new Date(text));
+const instant = instantSchema("2026-02-09T00:00:00Z");
 
 export const windowFields = { from: instant.optional(), to: instant.optional() };
 

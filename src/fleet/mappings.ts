@@ -10,12 +10,10 @@ import { z } from "zod";
 import type { Sql } from "../db/client.ts";
 import { AppError, notFound } from "../http/errors.ts";
 import { limitBody, requireJson } from "../http/middleware.ts";
+import { deviceIdSchema, instantSchema } from "../http/schemas.ts";
 import { validate } from "../http/validate.ts";
-import { deviceIdSchema, typeError } from "../telemetry/schemas.ts";
 
-const instant = z.iso
-  .datetime({ offset: true, error: typeError("must be an ISO-8601 date-time with a zone, e.g. 2026-02-09T14:00:00Z") })
-  .transform((text) => new Date(text));
+const instant = instantSchema("2026-02-09T14:00:00Z");
 
 const pairSchema = z.object({ vehicleId: deviceIdSchema, meterId: deviceIdSchema });
 const linkSchema = pairSchema.extend({ linkedAt: instant.optional() });

@@ -5,8 +5,8 @@ import { z } from "zod";
 import type { Db } from "../db/client.ts";
 import { meterState, vehicleState } from "../db/schema.ts";
 import { notFound } from "../http/errors.ts";
+import { deviceIdSchema } from "../http/schemas.ts";
 import { validate } from "../http/validate.ts";
-import { deviceIdSchema } from "../telemetry/schemas.ts";
 
 export function stateRoutes(db: Db) {
   return new Hono()

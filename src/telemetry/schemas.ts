@@ -2,17 +2,7 @@
 // store (numeric precision and scale) or a rule of docs/design.md, so that the database never
 // has to reject what validation let through.
 import { z } from "zod";
-
-/** A type error message that says "is required" when the field is missing altogether. */
-export const typeError = (message: string) => (issue: { input?: unknown }) =>
-  issue.input === undefined ? "is required" : message;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const deviceIdSchema = z
-  .string({ error: typeError("must be a UUID string") })
-  .regex(UUID, "must be a UUID")
-  .transform((id) => id.toLowerCase());
+import { deviceIdSchema, typeError } from "../http/schemas.ts";
 
 /** A JSON number that fits numeric(precision, scale) within [min, max] without rounding. */
 function decimalSchema(min: number, max: number, scale: number) {
