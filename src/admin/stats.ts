@@ -4,6 +4,7 @@
 // the BRIN index on ingested_at; device liveness reads the hot store.
 import type { Sql } from "../db/client.ts";
 import type { Partitions } from "../partitions/partitions.ts";
+import { HOUR_MS } from "../time.ts";
 
 const LAG_WINDOW = "1 hour";
 const SEEN_WINDOW_MS = 5 * 60 * 1000;
@@ -33,7 +34,7 @@ export async function partitionStats(sql: Sql, partitions: Partitions) {
 }
 
 export async function ingestionLag(sql: Sql, now: Date) {
-  const since = new Date(now.getTime() - 60 * 60 * 1000).toISOString();
+  const since = new Date(now.getTime() - HOUR_MS).toISOString();
   const [row] = await sql<{ readings: number; average: number | null; p95: number | null }[]>`
     with recent as (
       select extract(epoch from ingested_at - recorded_at) as lag

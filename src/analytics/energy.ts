@@ -8,6 +8,7 @@
 // starts or ends inside an hour has that hour read from raw rows.
 import type { PendingQuery, Row } from "postgres";
 import type { Sql } from "../db/client.ts";
+import { HOUR_MS } from "../time.ts";
 
 export interface Window {
   from: Date;
@@ -37,7 +38,6 @@ export interface LinkFacts {
   sharedMeters: number;
 }
 
-export const HOUR_MS = 60 * 60 * 1000;
 const ceilHour = (date: Date) => new Date(Math.ceil(date.getTime() / HOUR_MS) * HOUR_MS);
 const floorHour = (date: Date) => new Date(Math.floor(date.getTime() / HOUR_MS) * HOUR_MS);
 export const iso = (date: Date) => date.toISOString();

@@ -23,6 +23,7 @@
 // left to SQL: holding every device's rows for a month would take too much memory.
 import type { Sql } from "../db/client.ts";
 import { inOneSnapshot } from "../db/snapshot.ts";
+import { DAY_MS } from "../time.ts";
 import { type DayColumns, Devices, readDays } from "./day-columns.ts";
 import type { Window } from "./energy.ts";
 import {
@@ -33,7 +34,6 @@ import {
   pendingEnergyQuery,
 } from "./fleet-sql.ts";
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Windows touching at most this many UTC days are served from the cache. */
 export const CACHED_DAYS = 3;
 

@@ -5,7 +5,8 @@
 // window, read as energyQuery reads it.
 import type { Sql } from "../db/client.ts";
 import { HOURS_OF_DAY } from "../rollups/rollup-sql.ts";
-import { clippedLinks, HOUR_MS, iso, meterParts, type Window, withHours } from "./energy.ts";
+import { DAY_MS, HOUR_MS } from "../time.ts";
+import { clippedLinks, iso, meterParts, type Window, withHours } from "./energy.ts";
 
 /** One vehicle's figures over a fleet window, with the links that fed it. */
 export interface FleetVehicleEnergy {
@@ -19,8 +20,6 @@ export interface FleetVehicleEnergy {
   /** Of those, meters linked to another vehicle at an overlapping time. */
   sharedMeters: number;
 }
-
-const DAY_MS = 24 * HOUR_MS;
 
 /**
  * The days a window of whole hours touches, as rows of the daily rollups: hours [lo, hi)

@@ -6,12 +6,13 @@ import type { Sql } from "../db/client.ts";
 import { notFound } from "../http/errors.ts";
 import { deviceIdSchema } from "../http/schemas.ts";
 import { validate } from "../http/validate.ts";
+import { DAY_MS, HOUR_MS } from "../time.ts";
 import { fleetView } from "./fleet.ts";
 import type { FleetCache } from "./fleet-cache.ts";
 import { vehiclePerformance } from "./performance.ts";
 import type { QualityThresholds } from "./quality.ts";
 import { BUCKET_MS, vehicleSeries } from "./series.ts";
-import { checkWindow, DAY_MS, HOUR_MS, resolveWindow, windowFields, windowSchema } from "./window.ts";
+import { checkWindow, resolveWindow, windowFields, windowSchema } from "./window.ts";
 
 export const MAX_WINDOW_DAYS = 366;
 const vehicleParam = z.object({ vehicleId: deviceIdSchema });

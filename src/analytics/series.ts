@@ -1,10 +1,10 @@
 // One vehicle, bucket by bucket (hour or day), ready to chart: every bucket of the window
 // is present, empty ones with zero energy and null averages.
 import type { Sql } from "../db/client.ts";
+import { DAY_MS, HOUR_MS } from "../time.ts";
 import { type Bucket, energyQuery, type Window } from "./energy.ts";
 import { average, efficiency, kwh } from "./figures.ts";
 import { isKnownVehicle } from "./performance.ts";
-import { DAY_MS, HOUR_MS } from "./window.ts";
 
 export const BUCKET_MS = { hour: HOUR_MS, day: DAY_MS } as const;
 

@@ -3,10 +3,8 @@
 // bucket boundaries (from rounds down, to rounds up) and the answer says so.
 import { z } from "zod";
 import { instantSchema } from "../http/schemas.ts";
+import { DAY_MS, HOUR_MS } from "../time.ts";
 import type { Window } from "./energy.ts";
-
-export const HOUR_MS = 60 * 60 * 1000;
-export const DAY_MS = 24 * HOUR_MS;
 
 const instant = instantSchema("2026-02-09T00:00:00Z");
 

@@ -1,10 +1,8 @@
 /// <reference lib="dom" />
 // The time window both views show, as chosen in the page's form: the last day, 7 or 30
 // days up to now, or a custom from–to; and how it goes into a query string.
+import { DAY_MS } from "../time.ts";
 import { $ } from "./dom.ts";
-
-const HOUR_MS = 3_600_000;
-export const DAY_MS = 24 * HOUR_MS;
 
 export interface TimeRange {
   from: Date;

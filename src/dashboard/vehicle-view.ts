@@ -1,11 +1,13 @@
 /// <reference lib="dom" />
 // The vehicle view: one vehicle's live state (flagged stale past 15 minutes), its series
 // over the chosen window by hour or day, and the meters linked to it.
+
+import { DAY_MS } from "../time.ts";
 import { ApiError, api } from "./api.ts";
 import { renderSeries } from "./charts.ts";
 import { $, card, element } from "./dom.ts";
 import { format } from "./format.ts";
-import { chosenRange, DAY_MS, rangeQuery, type TimeRange } from "./range.ts";
+import { chosenRange, rangeQuery, type TimeRange } from "./range.ts";
 import type { Mapping, Series, VehicleState } from "./types.ts";
 
 const STALE_AFTER_MS = 15 * 60 * 1000; // as /v1/admin/stats counts a device stale

@@ -5,6 +5,7 @@
 // others skip that round. Every step is idempotent.
 import type { Sql } from "../db/client.ts";
 import type { Logger } from "../log.ts";
+import { HOUR_MS } from "../time.ts";
 import { addMonths, type Partitions } from "./partitions.ts";
 
 const MAINTENANCE_LOCK = 7_340_002;
@@ -67,7 +68,7 @@ export async function maintainPartitions(options: MaintenanceOptions): Promise<M
 }
 
 /** Runs maintenance now and every `intervalMs`; a failed round is logged and retried next time. */
-export function scheduleMaintenance(options: MaintenanceOptions, intervalMs = 60 * 60 * 1000) {
+export function scheduleMaintenance(options: MaintenanceOptions, intervalMs = HOUR_MS) {
   const run = () =>
     maintainPartitions(options).catch((error) => options.log?.error({ err: error }, "partition maintenance failed"));
   const timer = setInterval(run, intervalMs);
