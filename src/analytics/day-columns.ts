@@ -1,7 +1,7 @@
 // The fleet cache's storage (src/analytics/fleet-cache.ts): devices numbered densely, each
 // day's daily-rollup rows held as columns of numbers (so a request sums 10,000 devices by
 // walking arrays instead of maps and objects), and the read that refreshes them.
-import type { Sql } from "../db/client.ts";
+import { arrayLiteral, type Sql } from "../db/client.ts";
 import { partitionName } from "../partitions/partitions.ts";
 import { HOURS_OF_DAY } from "../rollups/rollup-sql.ts";
 
@@ -111,9 +111,6 @@ export class Devices {
 
 export type Table = "vehicle_daily" | "meter_daily";
 
-// Arrays travel as literals, as in src/telemetry/store.ts: partition names and ISO-8601
-// instants need no quoting inside one.
-const literal = (values: string[]) => `{${values.join(",")}}`;
 const isoDay = (dayMs: number) => new Date(dayMs).toISOString();
 
 const hourArray = (prefix: string, cast: string) =>
@@ -132,7 +129,7 @@ export const changedRowsText = (table: Table) =>
   `select ${COLUMNS[table]} from ${table} where day = any($1::timestamptz[]) and changed_xid >= $2::int8`;
 
 /** The days as the array literal the reads take. */
-export const daysLiteral = (days: number[]) => literal(days.map(isoDay));
+export const daysLiteral = (days: number[]) => arrayLiteral(days.map(isoDay));
 
 /** One table's read: the days it finds, to be kept once every read of the snapshot succeeded. */
 export async function readDays(
@@ -147,7 +144,7 @@ export async function readDays(
     select pg_snapshot_xmin(pg_current_snapshot())::text as horizon,
            array(
              select pg_relation_filenode(to_regclass(name))::int8::float8
-             from unnest(${literal(dayList.map((day) => partitionName(table, new Date(day))))}::text[]) with ordinality as n(name, i)
+             from unnest(${arrayLiteral(dayList.map((day) => partitionName(table, new Date(day))))}::text[]) with ordinality as n(name, i)
              order by i
            ) as storage
   `;

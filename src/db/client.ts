@@ -45,6 +45,15 @@ export function createSql(options: DbOptions): Sql {
   });
 }
 
+/**
+ * An array as a PostgreSQL array literal, `{a,b,c}`, to be cast in the query
+ * (`${arrayLiteral(ids)}::uuid[]`). Arrays travel this way because Drizzle, sharing this
+ * client, hands numeric and timestamp arrays to the driver unserialised. No element is
+ * quoted or escaped: callers pass only validated numbers, UUIDs, ISO-8601 instants and
+ * names of [a-z0-9_], none of which holds a comma, brace, quote, backslash or space.
+ */
+export const arrayLiteral = (values: readonly (string | number)[]) => `{${values.join(",")}}`;
+
 export function createDb(sql: Sql) {
   return drizzle(sql, { schema });
 }

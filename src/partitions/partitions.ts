@@ -2,7 +2,7 @@
 // partition exists, so writers ask `ensure` first; the months already known are cached,
 // and a write that still finds no partition (one dropped by another process) clears the
 // cache and tries again (see isMissingPartition).
-import type { Sql } from "../db/client.ts";
+import { arrayLiteral, type Sql } from "../db/client.ts";
 
 export const TELEMETRY_TABLES = ["meter_telemetry", "vehicle_telemetry"] as const;
 export type TelemetryTable = (typeof TELEMETRY_TABLES)[number];
@@ -62,7 +62,7 @@ export class Partitions {
     for (const month of missing) {
       await this.sql`
         select create_telemetry_partition(parent, ${month}::date)
-        from unnest(${`{${[table, ...ROLLUPS_OF[table]].join(",")}}`}::text[]) with ordinality as p(parent, i)
+        from unnest(${arrayLiteral([table, ...ROLLUPS_OF[table]])}::text[]) with ordinality as p(parent, i)
         order by i
       `;
       this.known.add(`${table}:${month}`);
@@ -84,9 +84,8 @@ export class Partitions {
       }
     }
     if (wanted.size === 0) return;
-    // Names of [a-z0-9_] only: safe inside an array literal.
     const missing = await tx<{ name: string }[]>`
-      select name from unnest(${`{${[...wanted.keys()].join(",")}}`}::text[]) as name where to_regclass(name) is null
+      select name from unnest(${arrayLiteral([...wanted.keys()])}::text[]) as name where to_regclass(name) is null
     `;
     for (const { name } of missing) {
       const { parent, month } = wanted.get(name) as { parent: PartitionedTable; month: string };

@@ -9,7 +9,7 @@
 // - Newest wins: the hot row changes only for a strictly newer recorded_at.
 // - Deadlocks: rows are inserted in device order, so concurrent writers lock in one order.
 import type { PendingQuery, Row } from "postgres";
-import type { Sql } from "../db/client.ts";
+import { arrayLiteral, type Sql } from "../db/client.ts";
 import { METER_PENDING, VEHICLE_PENDING } from "../rollups/rollup-sql.ts";
 import type { MeterReading, VehicleReading } from "./schemas.ts";
 
@@ -17,11 +17,6 @@ import type { MeterReading, VehicleReading } from "./schemas.ts";
 export type MeterSource = PendingQuery<Row[]>;
 /** A query yielding (vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at) rows. */
 export type VehicleSource = PendingQuery<Row[]>;
-
-// Arrays travel as PostgreSQL array literals: Drizzle, sharing this client, hands numeric
-// and timestamp arrays to the driver unserialised. Every element here is a validated
-// number, UUID or ISO-8601 instant, none of which needs quoting inside a literal.
-const arrayLiteral = (values: (string | number)[]) => `{${values.join(",")}}`;
 
 /** Identifies a reading: device and instant (in epoch milliseconds), as the unique index does. */
 export const readingKey = (deviceId: string, at: Date | number) =>
