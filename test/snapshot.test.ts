@@ -1,6 +1,6 @@
 // Queries run side by side on several connections read one instant; callers sharing a pool never deadlock.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { createSql, type Sql } from "../src/db/client.ts";
+import { createSql, type Queryable, type Sql } from "../src/db/client.ts";
 import { inOneSnapshot } from "../src/db/snapshot.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 
@@ -17,7 +17,8 @@ afterAll(async () => {
   await database.drop();
 });
 
-const readCounter = (sql: Sql) => sql<{ n: number; pid: number }[]>`select n, pg_backend_pid() as pid from counter`;
+const readCounter = (sql: Queryable) =>
+  sql<{ n: number; pid: number }[]>`select n, pg_backend_pid() as pid from counter`;
 
 describe("inOneSnapshot", () => {
   it("reads on separate connections, all at the instant of the first, whatever commits meanwhile", async () => {

@@ -2,7 +2,7 @@
 // arrive (ingestion lag), and which devices have gone quiet. Row counts are PostgreSQL's
 // estimates (exact counts would scan every partition); lag reads the last hour through
 // the BRIN index on ingested_at; device liveness reads the hot store.
-import type { Sql } from "../db/client.ts";
+import type { Queryable } from "../db/client.ts";
 import type { Partitions } from "../partitions/partitions.ts";
 import { HOUR_MS } from "../time.ts";
 
@@ -11,7 +11,7 @@ const SEEN_WINDOW_MS = 5 * 60 * 1000;
 const STALE_AFTER_MS = 15 * 60 * 1000;
 const MAX_LISTED_STALE = 100;
 
-export async function partitionStats(sql: Sql, partitions: Partitions) {
+export async function partitionStats(sql: Queryable, partitions: Partitions) {
   const listed = await partitions.list();
   if (listed.length === 0) return [];
   const sizes = await sql<{ name: string; rows: number; bytes: number }[]>`
@@ -33,7 +33,7 @@ export async function partitionStats(sql: Sql, partitions: Partitions) {
   });
 }
 
-export async function ingestionLag(sql: Sql, now: Date) {
+export async function ingestionLag(sql: Queryable, now: Date) {
   const since = new Date(now.getTime() - HOUR_MS).toISOString();
   const [row] = await sql<{ readings: number; average: number | null; p95: number | null }[]>`
     with recent as (
@@ -56,7 +56,7 @@ export async function ingestionLag(sql: Sql, now: Date) {
   };
 }
 
-export async function deviceLiveness(sql: Sql, now: Date) {
+export async function deviceLiveness(sql: Queryable, now: Date) {
   const seenSince = new Date(now.getTime() - SEEN_WINDOW_MS).toISOString();
   const staleBefore = new Date(now.getTime() - STALE_AFTER_MS).toISOString();
   const counts = await sql<{ kind: string; seen: number; stale: number; total: number }[]>`

@@ -1,7 +1,7 @@
 // The fleet cache's storage (src/analytics/fleet-cache.ts): devices numbered densely, each
 // day's daily-rollup rows held as columns of numbers (so a request sums 10,000 devices by
 // walking arrays instead of maps and objects), and the read that refreshes them.
-import { arrayLiteral, type Sql } from "../db/client.ts";
+import { arrayLiteral, type Queryable } from "../db/client.ts";
 import { partitionName } from "../partitions/partitions.ts";
 import { HOURS_OF_DAY } from "../rollups/rollup-sql.ts";
 
@@ -133,7 +133,7 @@ export const daysLiteral = (days: number[]) => arrayLiteral(days.map(isoDay));
 
 /** One table's read: the days it finds, to be kept once every read of the snapshot succeeded. */
 export async function readDays(
-  tx: Sql,
+  tx: Queryable,
   table: Table,
   dayList: number[],
   known: Map<number, DayColumns>,

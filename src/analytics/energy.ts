@@ -7,7 +7,7 @@
 // energy counts toward a vehicle only inside [linked_at, unlinked_at), and a link that
 // starts or ends inside an hour has that hour read from raw rows.
 import type { PendingQuery, Row } from "postgres";
-import type { Sql } from "../db/client.ts";
+import type { Queryable } from "../db/client.ts";
 import { HOUR_MS } from "../time.ts";
 
 export interface Window {
@@ -43,13 +43,13 @@ const floorHour = (date: Date) => new Date(Math.floor(date.getTime() / HOUR_MS) 
 export const iso = (date: Date) => date.toISOString();
 
 // The whole window is bucket 0: a real value, so both sides can be joined on it.
-const bucketOf = (sql: Sql, bucket: Bucket, column: string) =>
+const bucketOf = (sql: Queryable, bucket: Bucket, column: string) =>
   bucket === "window"
     ? sql`0::float8`
     : sql`(extract(epoch from date_trunc(${bucket}, ${sql(column)}, 'UTC')) * 1000)::float8`;
 
 /** Readings of the vehicle(s), as rows of (vehicle_id, at, dc, readings, temp_sum, temp_max, soc_min, soc_max). */
-function vehicleParts(sql: Sql, vehicleId: string | undefined, window: Window): PendingQuery<Row[]> {
+function vehicleParts(sql: Queryable, vehicleId: string | undefined, window: Window): PendingQuery<Row[]> {
   const wholeFrom = ceilHour(window.from);
   const wholeTo = floorHour(window.to);
   const hasWholeHours = wholeFrom < wholeTo;
@@ -83,7 +83,7 @@ function vehicleParts(sql: Sql, vehicleId: string | undefined, window: Window): 
 }
 
 /** The links of the vehicle(s) clipped to the window: (vehicle_id, meter_id, f, t). */
-export function clippedLinks(sql: Sql, vehicleId: string | undefined, window: Window) {
+export function clippedLinks(sql: Queryable, vehicleId: string | undefined, window: Window) {
   return sql`
     select vehicle_id, meter_id, f, t
     from (
@@ -99,7 +99,7 @@ export function clippedLinks(sql: Sql, vehicleId: string | undefined, window: Wi
 }
 
 /** Clipped links with the whole hours they cover, [hs, he): (vehicle_id, meter_id, f, t, hs, he). */
-export function withHours(sql: Sql, links: PendingQuery<Row[]>) {
+export function withHours(sql: Queryable, links: PendingQuery<Row[]>) {
   return sql`
     select vehicle_id, meter_id, f, t,
            date_trunc('hour', f, 'UTC') + case when date_trunc('hour', f, 'UTC') = f then interval '0' else interval '1 hour' end as hs,
@@ -109,11 +109,11 @@ export function withHours(sql: Sql, links: PendingQuery<Row[]>) {
 }
 
 /** The links of the vehicle(s) clipped to the window: (vehicle_id, meter_id, f, t, hs, he). */
-const spans = (sql: Sql, vehicleId: string | undefined, window: Window) =>
+const spans = (sql: Queryable, vehicleId: string | undefined, window: Window) =>
   withHours(sql, clippedLinks(sql, vehicleId, window));
 
 /** Meter energy attributed to the vehicle(s): (vehicle_id, at, ac). */
-export function meterParts(sql: Sql, window: Window, spansCte = "spans") {
+export function meterParts(sql: Queryable, window: Window, spansCte = "spans") {
   // Each span is read on its own (LATERAL), through the (meter_id, time) indexes: a span's
   // bounds are known only row by row, and a join left to choose its own plan would scan
   // every meter's readings in the window to find the few partial hours at span edges.
@@ -153,7 +153,7 @@ export function meterParts(sql: Sql, window: Window, spansCte = "spans") {
 }
 
 /** Energy, readings, temperature and SoC per vehicle (and bucket) over the window. */
-export function energyQuery(sql: Sql, options: { vehicleId?: string; window: Window; bucket: Bucket }) {
+export function energyQuery(sql: Queryable, options: { vehicleId?: string; window: Window; bucket: Bucket }) {
   const { vehicleId, window, bucket } = options;
   // Each side is summed per vehicle and bucket on its own and the two small results are
   // then joined: for the fleet that halves the rows grouped, against one union of both.
@@ -179,7 +179,7 @@ export function energyQuery(sql: Sql, options: { vehicleId?: string; window: Win
 }
 
 /** How many meters feed each vehicle in the window, and how many of them feed others too. */
-export function linkFactsQuery(sql: Sql, options: { vehicleId?: string; window: Window }) {
+export function linkFactsQuery(sql: Queryable, options: { vehicleId?: string; window: Window }) {
   return sql<LinkFacts[]>`
     with spans as (${spans(sql, options.vehicleId, options.window)})
     select s.vehicle_id as "vehicleId", count(distinct s.meter_id)::int as meters,

@@ -21,7 +21,7 @@
 // The figures are then computed here exactly as fleetPart computes them in SQL (the
 // property test holds both to sums over raw rows). Windows over more than a few days are
 // left to SQL: holding every device's rows for a month would take too much memory.
-import type { Sql } from "../db/client.ts";
+import type { Queryable, Sql } from "../db/client.ts";
 import { inOneSnapshot } from "../db/snapshot.ts";
 import { DAY_MS } from "../time.ts";
 import { type DayColumns, Devices, readDays } from "./day-columns.ts";
@@ -112,7 +112,7 @@ export class FleetCache {
     return links.partialWh;
   }
 
-  private async readLinks(tx: Sql, horizon: string | undefined, window: Window) {
+  private async readLinks(tx: Queryable, horizon: string | undefined, window: Window) {
     const [meta] = await tx<{ storage: number; changed: boolean }[]>`
       select pg_relation_filenode('vehicle_meter_mapping')::int8::float8 as storage,
              ${horizon === undefined ? tx`true` : tx`exists (select 1 from vehicle_meter_mapping where changed_xid >= ${horizon}::xid8)`} as changed

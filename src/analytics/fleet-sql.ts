@@ -3,7 +3,7 @@
 // columns, so every device costs one row per day, plus one per pending reading. The fleet cache (src/analytics/fleet-cache.ts) serves the last few days from
 // memory; this serves longer windows, and the energy of links that start or end inside a
 // window, read as energyQuery reads it.
-import type { Sql } from "../db/client.ts";
+import type { Queryable } from "../db/client.ts";
 import { HOURS_OF_DAY } from "../rollups/rollup-sql.ts";
 import { DAY_MS, HOUR_MS } from "../time.ts";
 import { clippedLinks, iso, meterParts, type Window, withHours } from "./energy.ts";
@@ -55,7 +55,7 @@ export function idRanges(parts: number): [string | null, string | null][] {
 }
 
 /** One part of the fleet: every figure of the vehicles whose id is in [low, high). */
-export function fleetPart(sql: Sql, window: Window, [low, high]: [string | null, string | null]) {
+export function fleetPart(sql: Queryable, window: Window, [low, high]: [string | null, string | null]) {
   const { firstDay, lastDay, lo, hi } = dailyPieces(window);
   const from = iso(window.from);
   const to = iso(window.to);
@@ -137,7 +137,7 @@ export function fleetPart(sql: Sql, window: Window, [low, high]: [string | null,
  * Per vehicle, the Wh of its links that start or end inside the window (as energyQuery
  * reads them: hourly rollups for their whole hours, raw rows for the rest).
  */
-export function partialLinkEnergyQuery(sql: Sql, window: Window) {
+export function partialLinkEnergyQuery(sql: Queryable, window: Window) {
   const from = iso(window.from);
   const to = iso(window.to);
   return sql<{ vehicleId: string; acWh: number }[]>`
@@ -161,7 +161,7 @@ export interface PendingEnergy {
 }
 
 /** Per device, its pending readings inside the window, summed. */
-export function pendingEnergyQuery(sql: Sql, kind: "meter" | "vehicle", window: Window) {
+export function pendingEnergyQuery(sql: Queryable, kind: "meter" | "vehicle", window: Window) {
   const [from, to] = [iso(window.from), iso(window.to)];
   return kind === "vehicle"
     ? sql<PendingEnergy[]>`

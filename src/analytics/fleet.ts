@@ -1,7 +1,7 @@
 // The whole fleet over a window of whole hours: totals, how vehicle efficiency is spread,
 // the least and most efficient vehicles, and the vehicles needing attention (paginated).
 // Hour-aligned windows let every figure come from the daily rollups.
-import type { Sql } from "../db/client.ts";
+import type { Queryable, Sql } from "../db/client.ts";
 import { inOneSnapshot } from "../db/snapshot.ts";
 import type { Window } from "./energy.ts";
 import { efficiency, kwh } from "./figures.ts";
@@ -53,7 +53,7 @@ export async function fleetEnergy(sql: Sql, cache: FleetCache, window: Window): 
   if (cached) return cached;
   const parts = await inOneSnapshot<FleetVehicleEnergy[][]>(
     sql,
-    idRanges(FLEET_PARTS).map((range) => (tx: Sql) => fleetPart(tx, window, range)),
+    idRanges(FLEET_PARTS).map((range) => (tx: Queryable) => fleetPart(tx, window, range)),
   );
   return parts.flat();
 }

@@ -1,12 +1,12 @@
 // One vehicle over one window: the seed design's figures (AC, DC, efficiency, average
 // battery temperature, readings), plus how complete the data is and what makes the
 // figures doubtful.
-import type { Sql } from "../db/client.ts";
+import type { Queryable } from "../db/client.ts";
 import { type EnergyRow, energyQuery, type LinkFacts, linkFactsQuery, type Window } from "./energy.ts";
 import { average, efficiency, kwh } from "./figures.ts";
 import { coverageOf, expectedPointsOf, type QualityThresholds, qualityFlags } from "./quality.ts";
 
-export async function isKnownVehicle(sql: Sql, vehicleId: string): Promise<boolean> {
+export async function isKnownVehicle(sql: Queryable, vehicleId: string): Promise<boolean> {
   const [row] = await sql<{ isKnown: boolean }[]>`
     select exists (select 1 from vehicle_state where vehicle_id = ${vehicleId})
         or exists (select 1 from vehicle_meter_mapping where vehicle_id = ${vehicleId}) as "isKnown"
@@ -18,7 +18,7 @@ export async function isKnownVehicle(sql: Sql, vehicleId: string): Promise<boole
  * The window's energy and link facts in one statement: one round trip and one backend per
  * request, where two queries in parallel would make every request wait for the slower.
  */
-async function energyAndLinks(sql: Sql, vehicleId: string, window: Window) {
+async function energyAndLinks(sql: Queryable, vehicleId: string, window: Window) {
   const [row] = await sql<{ energy: EnergyRow | null; links: LinkFacts | null }[]>`
     select (select to_jsonb(e) from (${energyQuery(sql, { vehicleId, window, bucket: "window" })}) e) as energy,
            (select to_jsonb(l) from (${linkFactsQuery(sql, { vehicleId, window })}) l) as links
@@ -26,7 +26,12 @@ async function energyAndLinks(sql: Sql, vehicleId: string, window: Window) {
   return { energy: row?.energy ?? undefined, links: row?.links ?? undefined };
 }
 
-export async function vehiclePerformance(sql: Sql, vehicleId: string, window: Window, thresholds: QualityThresholds) {
+export async function vehiclePerformance(
+  sql: Queryable,
+  vehicleId: string,
+  window: Window,
+  thresholds: QualityThresholds,
+) {
   const { energy, links } = await energyAndLinks(sql, vehicleId, window);
   // Readings or links in the window prove the vehicle is known; only an empty window
   // costs the extra look-up.

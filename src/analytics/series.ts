@@ -1,6 +1,6 @@
 // One vehicle, bucket by bucket (hour or day), ready to chart: every bucket of the window
 // is present, empty ones with zero energy and null averages.
-import type { Sql } from "../db/client.ts";
+import type { Queryable } from "../db/client.ts";
 import { DAY_MS, HOUR_MS } from "../time.ts";
 import { type Bucket, energyQuery, type Window } from "./energy.ts";
 import { average, efficiency, kwh } from "./figures.ts";
@@ -9,7 +9,12 @@ import { isKnownVehicle } from "./performance.ts";
 export const BUCKET_MS = { hour: HOUR_MS, day: DAY_MS } as const;
 
 /** The vehicle's buckets over the window; undefined for a vehicle never seen. */
-export async function vehicleSeries(sql: Sql, vehicleId: string, window: Window, bucket: Exclude<Bucket, "window">) {
+export async function vehicleSeries(
+  sql: Queryable,
+  vehicleId: string,
+  window: Window,
+  bucket: Exclude<Bucket, "window">,
+) {
   const rows = await energyQuery(sql, { vehicleId, window, bucket });
   if (rows.length === 0 && !(await isKnownVehicle(sql, vehicleId))) return undefined;
   const byStart = new Map(rows.map((row) => [row.bucketMs, row]));

@@ -6,6 +6,12 @@ import postgres from "postgres";
 import * as schema from "./schema.ts";
 
 export type Sql = postgres.Sql;
+/**
+ * What runs a query: the pool, a transaction (`sql.begin`) or a reserved connection
+ * (`sql.reserve`). Code that only runs queries takes this, so it works inside a
+ * transaction as it does on the pool; what opens transactions or reads pool options takes `Sql`.
+ */
+export type Queryable = Sql | postgres.TransactionSql | postgres.ReservedSql;
 export type Db = ReturnType<typeof createDb>;
 
 export interface DbOptions {

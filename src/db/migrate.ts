@@ -3,7 +3,7 @@
 // database, so they take turns on an advisory lock held on a connection of its own.
 import { readFileSync } from "node:fs";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import type { Db, Sql } from "./client.ts";
+import type { Db, Queryable, Sql } from "./client.ts";
 
 export const MIGRATIONS_FOLDER = new URL("../../drizzle", import.meta.url).pathname;
 const MIGRATION_LOCK = 7_340_001;
@@ -23,7 +23,7 @@ const expectedMigrations: number = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}
   .length;
 
 /** True when every migration this build ships has been applied (for /readyz). */
-export async function isMigrated(sql: Sql): Promise<boolean> {
+export async function isMigrated(sql: Queryable): Promise<boolean> {
   const [row] = await sql<{ applied: number }[]>`
     select count(*)::int as applied
     from drizzle.__drizzle_migrations

@@ -8,9 +8,9 @@
 // together hold the whole pool and wait for more would wait forever. At most
 // floor(pool / queries) callers run at once, per pool; the rest queue here, and a pool
 // too small for the queries runs them one after the other in a single transaction.
-import type { Sql } from "./client.ts";
+import type { Queryable, Sql } from "./client.ts";
 
-export type SnapshotQuery<T> = (sql: Sql) => PromiseLike<T>;
+export type SnapshotQuery<T> = (sql: Queryable) => PromiseLike<T>;
 
 const ISOLATION = "isolation level repeatable read read only";
 // What pg_export_snapshot answers, e.g. 00000003-0000001B-1: checked before it is quoted.
@@ -55,7 +55,7 @@ export async function inOneSnapshot<T extends unknown[]>(
   if (list.length < 2 || poolSize < list.length) {
     const results = await sql.begin(ISOLATION, async (tx) => {
       const answers: unknown[] = [];
-      for (const query of list) answers.push(await query(tx as unknown as Sql));
+      for (const query of list) answers.push(await query(tx));
       return answers;
     });
     return results as unknown as T;
@@ -69,11 +69,11 @@ export async function inOneSnapshot<T extends unknown[]>(
       const followers = rest.map((query) =>
         sql.begin(ISOLATION, async (tx) => {
           await tx.unsafe(`set transaction snapshot '${snapshot}'`);
-          return query(tx as unknown as Sql);
+          return query(tx);
         }),
       );
       // The exporting transaction stays open until every follower has its answer.
-      return Promise.all([first(lead as unknown as Sql), ...followers]);
+      return Promise.all([first(lead), ...followers]);
     }),
   );
   return results as unknown as T;

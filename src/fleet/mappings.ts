@@ -7,7 +7,7 @@
 // is refused with 409.
 import { Hono } from "hono";
 import { z } from "zod";
-import type { Sql } from "../db/client.ts";
+import type { Queryable, Sql } from "../db/client.ts";
 import { AppError, notFound } from "../http/errors.ts";
 import { limitBody, requireJson } from "../http/middleware.ts";
 import { deviceIdSchema, instantSchema } from "../http/schemas.ts";
@@ -36,7 +36,7 @@ interface LinkRow {
 }
 
 // Instants as epoch milliseconds (±Infinity for the open ends), so JavaScript compares them.
-const LINK_COLUMNS = (sql: Sql) => sql`
+const LINK_COLUMNS = (sql: Queryable) => sql`
   vehicle_id, meter_id, is_active,
   (extract(epoch from linked_at) * 1000)::float8 as linked_ms,
   (extract(epoch from unlinked_at) * 1000)::float8 as unlinked_ms,
@@ -76,7 +76,7 @@ export function mappingRoutes(sql: Sql, now: () => Date) {
         // One meter's links change one request at a time.
         await tx`select pg_advisory_xact_lock(hashtext(${meterId}))`;
         const links = await tx<LinkRow[]>`
-          select ${LINK_COLUMNS(tx as unknown as Sql)} from vehicle_meter_mapping
+          select ${LINK_COLUMNS(tx)} from vehicle_meter_mapping
           where meter_id = ${meterId} order by linked_at
         `;
         const same = links.find((link) => link.vehicle_id === vehicleId && link.is_active);
@@ -99,7 +99,7 @@ export function mappingRoutes(sql: Sql, now: () => Date) {
         const [inserted] = await tx<LinkRow[]>`
           insert into vehicle_meter_mapping (vehicle_id, meter_id, linked_at)
           values (${vehicleId}, ${meterId}, ${pgInstant(start)}::timestamptz)
-          returning ${LINK_COLUMNS(tx as unknown as Sql)}
+          returning ${LINK_COLUMNS(tx)}
         `;
         return [201, inserted as LinkRow] as const;
       });
@@ -111,7 +111,7 @@ export function mappingRoutes(sql: Sql, now: () => Date) {
       const row = await sql.begin(async (tx) => {
         await tx`select pg_advisory_xact_lock(hashtext(${meterId}))`;
         const [latest] = await tx<LinkRow[]>`
-          select ${LINK_COLUMNS(tx as unknown as Sql)} from vehicle_meter_mapping
+          select ${LINK_COLUMNS(tx)} from vehicle_meter_mapping
           where vehicle_id = ${vehicleId} and meter_id = ${meterId}
           order by linked_at desc limit 1
         `;
@@ -125,7 +125,7 @@ export function mappingRoutes(sql: Sql, now: () => Date) {
         const [closed] = await tx<LinkRow[]>`
           update vehicle_meter_mapping set unlinked_at = ${end}::timestamptz, updated_at = now()
           where vehicle_id = ${vehicleId} and meter_id = ${meterId} and is_active
-          returning ${LINK_COLUMNS(tx as unknown as Sql)}
+          returning ${LINK_COLUMNS(tx)}
         `;
         return closed as LinkRow;
       });

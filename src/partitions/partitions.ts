@@ -2,7 +2,7 @@
 // partition exists, so writers ask `ensure` first; the months already known are cached,
 // and a write that still finds no partition (one dropped by another process) clears the
 // cache and tries again (see isMissingPartition).
-import { arrayLiteral, type Sql } from "../db/client.ts";
+import { arrayLiteral, type Queryable, type Sql } from "../db/client.ts";
 
 export const TELEMETRY_TABLES = ["meter_telemetry", "vehicle_telemetry"] as const;
 export type TelemetryTable = (typeof TELEMETRY_TABLES)[number];
@@ -76,7 +76,7 @@ export class Partitions {
    * created (its lock then lasts until `tx` ends), and the cache is left alone, since `tx`
    * may yet roll back.
    */
-  async ensureIn(tx: Sql, table: TelemetryTable, dates: Iterable<Date>): Promise<void> {
+  async ensureIn(tx: Queryable, table: TelemetryTable, dates: Iterable<Date>): Promise<void> {
     const wanted = new Map<string, { parent: PartitionedTable; month: string }>();
     for (const date of dates) {
       for (const parent of [table, ...ROLLUPS_OF[table]]) {

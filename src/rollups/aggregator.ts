@@ -9,7 +9,7 @@
 // crash at any point rolls all of it back, so a reading is added exactly once, and readers
 // see it either pending or in the rollups, never both and never neither.
 import type { ReservedSql } from "postgres";
-import type { Sql } from "../db/client.ts";
+import type { Queryable, Sql } from "../db/client.ts";
 import type { Logger } from "../log.ts";
 import { aggregateStatements, type Claim, type Kind } from "./rollup-sql.ts";
 
@@ -32,13 +32,13 @@ export interface RunOptions {
   /** Who runs it, as `rollup_aggregator.holder` shows. */
   holder: string;
   /** Called inside the run's transaction just before it commits (tests kill runs here). */
-  beforeCommit?: (tx: Sql) => Promise<void>;
+  beforeCommit?: (tx: Queryable) => Promise<void>;
 }
 
 let runs = 0;
 
 /** One run, inside the caller's transaction (`tx` must be one, holding the lock). */
-export async function aggregateIn(tx: Sql, options: RunOptions): Promise<RunResult> {
+export async function aggregateIn(tx: Queryable, options: RunOptions): Promise<RunResult> {
   const started = performance.now();
   const result = { readings: 0, hourlyRows: 0, dailyRows: 0 };
   // Unique within this process, and time-based across processes: a claim mark only lives
@@ -75,7 +75,7 @@ export async function aggregateOnce(sql: Sql, options: Partial<RunOptions> = {})
   return sql.begin(async (tx) => {
     const [lock] = await tx<{ acquired: boolean }[]>`select pg_try_advisory_xact_lock(${AGGREGATOR_LOCK}) as acquired`;
     if (!lock?.acquired) return undefined;
-    return aggregateIn(tx as unknown as Sql, { limit: 100_000, claim: "delete", holder: "manual", ...options });
+    return aggregateIn(tx, { limit: 100_000, claim: "delete", holder: "manual", ...options });
   });
 }
 
@@ -168,7 +168,7 @@ export class Aggregator {
   private async runOn(session: ReservedSql): Promise<RunResult> {
     await session`begin`;
     try {
-      const result = await aggregateIn(session as unknown as Sql, this.options);
+      const result = await aggregateIn(session, this.options);
       await session`commit`;
       return result;
     } catch (error) {

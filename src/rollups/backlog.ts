@@ -3,7 +3,7 @@
 // same whoever aggregates. `BacklogGate` keeps ingest from outrunning the aggregator for
 // good: past `limit` pending readings, writes are refused with 503 `overloaded` until it
 // catches up. Answers stay exact either way, since queries add what is pending.
-import type { Sql } from "../db/client.ts";
+import type { Queryable, Sql } from "../db/client.ts";
 import { AppError } from "../http/errors.ts";
 import type { Logger } from "../log.ts";
 
@@ -16,7 +16,7 @@ export interface RollupBacklog {
 }
 
 /** The exact backlog: counts every pending row, so it costs a scan of the backlog. */
-export async function rollupBacklog(sql: Sql): Promise<RollupBacklog> {
+export async function rollupBacklog(sql: Queryable): Promise<RollupBacklog> {
   const [row] = await sql<{ pending: number; oldest: number | null; lastRunAt: number | null }[]>`
     with pending as (
       select count(*) as readings, min(queued_at) as oldest from meter_pending
@@ -35,7 +35,7 @@ export async function rollupBacklog(sql: Sql): Promise<RollupBacklog> {
 }
 
 /** Pending readings, counted up to `cap` only: cheap however large the backlog. */
-export async function pendingUpTo(sql: Sql, cap: number): Promise<number> {
+export async function pendingUpTo(sql: Queryable, cap: number): Promise<number> {
   const [row] = await sql<{ pending: number }[]>`
     select (select count(*) from (select 1 from meter_pending limit ${cap}) m)::float8
          + (select count(*) from (select 1 from vehicle_pending limit ${cap}) v)::float8 as pending

@@ -176,11 +176,11 @@ export async function writeNdjson(
       throw validationError([{ field: "(body)", message: "holds no readings" }], "NDJSON body");
     // Checked afresh rather than trusted from the cache (the upload cannot be retried from
     // here if a partition turned out to be gone), on this transaction's own connection.
-    for (const [table, dates] of months) await partitions.ensureIn(tx as unknown as Sql, table, dates);
+    for (const [table, dates] of months) await partitions.ensureIn(tx, table, dates);
 
     // First occurrence wins when a (device, instant) repeats within the upload.
     const meters = await insertMeterRows(
-      tx as unknown as Sql,
+      tx,
       tx`
           select distinct on (device_id, recorded_at)
                  device_id as meter_id, a as kwh_consumed_ac, b as voltage, recorded_at
@@ -189,7 +189,7 @@ export async function writeNdjson(
         `,
     );
     const vehicles = await insertVehicleRows(
-      tx as unknown as Sql,
+      tx,
       tx`
           select distinct on (device_id, recorded_at)
                  device_id as vehicle_id, a as soc, b as kwh_delivered_dc, c as battery_temp, recorded_at

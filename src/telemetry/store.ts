@@ -9,7 +9,7 @@
 // - Newest wins: the hot row changes only for a strictly newer recorded_at.
 // - Deadlocks: rows are inserted in device order, so concurrent writers lock in one order.
 import type { PendingQuery, Row } from "postgres";
-import { arrayLiteral, type Sql } from "../db/client.ts";
+import { arrayLiteral, type Queryable } from "../db/client.ts";
 import { METER_PENDING, VEHICLE_PENDING } from "../rollups/rollup-sql.ts";
 import type { MeterReading, VehicleReading } from "./schemas.ts";
 
@@ -32,7 +32,7 @@ interface StoredKey {
 const keysOf = (rows: readonly Row[]) =>
   new Set(rows.map((row) => readingKey((row as StoredKey).device_id, (row as StoredKey).at_ms)));
 
-const meterArrays = (sql: Sql, readings: MeterReading[]): MeterSource => sql`
+const meterArrays = (sql: Queryable, readings: MeterReading[]): MeterSource => sql`
   select *
   from unnest(
     ${arrayLiteral(readings.map((r) => r.meterId))}::uuid[],
@@ -42,7 +42,7 @@ const meterArrays = (sql: Sql, readings: MeterReading[]): MeterSource => sql`
   ) as reading(meter_id, kwh_consumed_ac, voltage, recorded_at)
 `;
 
-const vehicleArrays = (sql: Sql, readings: VehicleReading[]): VehicleSource => sql`
+const vehicleArrays = (sql: Queryable, readings: VehicleReading[]): VehicleSource => sql`
   select *
   from unnest(
     ${arrayLiteral(readings.map((r) => r.vehicleId))}::uuid[],
@@ -53,7 +53,7 @@ const vehicleArrays = (sql: Sql, readings: VehicleReading[]): VehicleSource => s
   ) as reading(vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at)
 `;
 
-function meterDualWrite(sql: Sql, source: MeterSource, answer: PendingQuery<Row[]>) {
+function meterDualWrite(sql: Queryable, source: MeterSource, answer: PendingQuery<Row[]>) {
   return sql`
     with input as (${source}),
     stored as (
@@ -82,7 +82,7 @@ function meterDualWrite(sql: Sql, source: MeterSource, answer: PendingQuery<Row[
   `;
 }
 
-function vehicleDualWrite(sql: Sql, source: VehicleSource, answer: PendingQuery<Row[]>) {
+function vehicleDualWrite(sql: Queryable, source: VehicleSource, answer: PendingQuery<Row[]>) {
   return sql`
     with input as (${source}),
     stored as (
@@ -113,29 +113,29 @@ function vehicleDualWrite(sql: Sql, source: VehicleSource, answer: PendingQuery<
 }
 
 /** Stores meter readings; answers the keys of those that were new. */
-export async function insertMeterReadings(sql: Sql, readings: MeterReading[]): Promise<Set<string>> {
+export async function insertMeterReadings(sql: Queryable, readings: MeterReading[]): Promise<Set<string>> {
   if (readings.length === 0) return new Set();
   const keys = sql`select meter_id as device_id, (extract(epoch from recorded_at) * 1000)::float8 as at_ms from stored`;
   return keysOf(await meterDualWrite(sql, meterArrays(sql, readings), keys));
 }
 
 /** Stores vehicle readings; answers the keys of those that were new. */
-export async function insertVehicleReadings(sql: Sql, readings: VehicleReading[]): Promise<Set<string>> {
+export async function insertVehicleReadings(sql: Queryable, readings: VehicleReading[]): Promise<Set<string>> {
   if (readings.length === 0) return new Set();
   const keys = sql`select vehicle_id as device_id, (extract(epoch from recorded_at) * 1000)::float8 as at_ms from stored`;
   return keysOf(await vehicleDualWrite(sql, vehicleArrays(sql, readings), keys));
 }
 
-const countStored = (sql: Sql) => sql`select count(*)::int as stored from stored`;
+const countStored = (sql: Queryable) => sql`select count(*)::int as stored from stored`;
 
 /** Stores the meter rows `source` yields; answers how many were new. */
-export async function insertMeterRows(sql: Sql, source: MeterSource): Promise<number> {
+export async function insertMeterRows(sql: Queryable, source: MeterSource): Promise<number> {
   const [row] = await meterDualWrite(sql, source, countStored(sql));
   return row?.stored ?? 0;
 }
 
 /** Stores the vehicle rows `source` yields; answers how many were new. */
-export async function insertVehicleRows(sql: Sql, source: VehicleSource): Promise<number> {
+export async function insertVehicleRows(sql: Queryable, source: VehicleSource): Promise<number> {
   const [row] = await vehicleDualWrite(sql, source, countStored(sql));
   return row?.stored ?? 0;
 }

@@ -64,8 +64,8 @@ export async function writeReadings(sql: Sql, partitions: Partitions, batch: Bat
         return { meters: await insertMeterReadings(sql, meters), vehicles: await insertVehicleReadings(sql, vehicles) };
       }
       return await sql.begin(async (tx) => ({
-        meters: await insertMeterReadings(tx as unknown as Sql, meters),
-        vehicles: await insertVehicleReadings(tx as unknown as Sql, vehicles),
+        meters: await insertMeterReadings(tx, meters),
+        vehicles: await insertVehicleReadings(tx, vehicles),
       }));
     } catch (error) {
       const code = (error as { code?: string }).code ?? "";
