@@ -13,6 +13,7 @@ import { authenticate, requireScope } from "./auth/access.ts";
 import type { KeyStore } from "./auth/keys.ts";
 import { type ClientEnv, rateLimit, type TokenBuckets } from "./auth/rate-limit.ts";
 import { keyRoutes } from "./auth/routes.ts";
+import { DEFAULT_LIMITS, DEFAULT_THRESHOLDS } from "./config.ts";
 import { type DashboardAssets, dashboardRoutes } from "./dashboard/routes.ts";
 import type { Db, Sql } from "./db/client.ts";
 import { isMigrated } from "./db/migrate.ts";
@@ -76,10 +77,10 @@ export function createApp(deps: AppDeps) {
   const schemas = readingSchemas(
     {
       now,
-      maxFutureSkewMs: (deps.limits?.maxFutureSkewSeconds ?? 300) * 1000,
+      maxFutureSkewMs: (deps.limits?.maxFutureSkewSeconds ?? DEFAULT_LIMITS.maxFutureSkewSeconds) * 1000,
       retentionHorizon: deps.retentionHorizon,
     },
-    deps.limits?.maxBatchReadings ?? 10_000,
+    deps.limits?.maxBatchReadings ?? DEFAULT_LIMITS.maxBatchReadings,
   );
 
   const app = new Hono<{ Bindings: ClientEnv }>();
@@ -147,8 +148,8 @@ export function createApp(deps: AppDeps) {
         partitions,
         writer: deps.writer,
         schemas,
-        maxBatchBytes: deps.limits?.maxBatchBytes ?? 16 * 1024 * 1024,
-        maxNdjsonBytes: deps.limits?.maxNdjsonBytes ?? 1024 * 1024 * 1024,
+        maxBatchBytes: deps.limits?.maxBatchBytes ?? DEFAULT_LIMITS.maxBatchBytes,
+        maxNdjsonBytes: deps.limits?.maxNdjsonBytes ?? DEFAULT_LIMITS.maxNdjsonBytes,
         metrics: deps.metrics,
         backlog: deps.backlog,
       }),
@@ -161,7 +162,7 @@ export function createApp(deps: AppDeps) {
         sql: readSql,
         fleetCache: deps.fleetCache ?? new FleetCache(readSql),
         now,
-        thresholds: { minCoverage: 0.9, maxBatteryTemp: 60, ...deps.thresholds },
+        thresholds: { ...DEFAULT_THRESHOLDS, ...deps.thresholds },
       }),
     )
     .route("/v1/admin", adminRoutes(deps.sql, partitions, now));

@@ -4,6 +4,17 @@ import { z } from "zod";
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** The request limits when unset: here, and in createApp when its caller gives none. */
+export const DEFAULT_LIMITS = {
+  maxBatchReadings: 10_000,
+  maxBatchBytes: 16 * 1024 * 1024,
+  maxNdjsonBytes: 1024 * 1024 * 1024,
+  maxFutureSkewSeconds: 300,
+} as const;
+
+/** The data-quality flags' thresholds when unset, likewise. */
+export const DEFAULT_THRESHOLDS = { minCoverage: 0.9, maxBatteryTemp: 60 } as const;
+
 const configSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   HOST: z.string().min(1).default("0.0.0.0"),
@@ -18,10 +29,10 @@ const configSchema = z.object({
   DATABASE_CONNECT_TIMEOUT_SECONDS: integer(1, 120).default(5),
   DATA_DIR: z.string().min(1).default(".data"),
   EMBEDDED_PG_PORT: integer(1, 65535).default(54329),
-  MAX_BATCH_READINGS: integer(1, 1_000_000).default(10_000),
-  MAX_BATCH_BYTES: integer(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
-  MAX_NDJSON_BYTES: integer(1024, 64 * 1024 * 1024 * 1024).default(1024 * 1024 * 1024),
-  MAX_FUTURE_SKEW_SECONDS: integer(0, 86_400).default(300),
+  MAX_BATCH_READINGS: integer(1, 1_000_000).default(DEFAULT_LIMITS.maxBatchReadings),
+  MAX_BATCH_BYTES: integer(1024, 1024 * 1024 * 1024).default(DEFAULT_LIMITS.maxBatchBytes),
+  MAX_NDJSON_BYTES: integer(1024, 64 * 1024 * 1024 * 1024).default(DEFAULT_LIMITS.maxNdjsonBytes),
+  MAX_FUTURE_SKEW_SECONDS: integer(0, 86_400).default(DEFAULT_LIMITS.maxFutureSkewSeconds),
   SHUTDOWN_TIMEOUT_SECONDS: integer(1, 600).default(15),
   RETENTION_MONTHS: integer(1, 1200).optional(),
   PARTITION_MONTHS_AHEAD: integer(0, 24).default(2),
@@ -38,8 +49,8 @@ const configSchema = z.object({
     )
     .pipe(z.array(z.url({ error: "must be a comma-separated list of origins like https://dash.example.com" })))
     .default([]),
-  ANALYTICS_MIN_COVERAGE: z.coerce.number().min(0).max(1).default(0.9),
-  ANALYTICS_MAX_BATTERY_TEMP: z.coerce.number().min(-100).max(1000).default(60),
+  ANALYTICS_MIN_COVERAGE: z.coerce.number().min(0).max(1).default(DEFAULT_THRESHOLDS.minCoverage),
+  ANALYTICS_MAX_BATTERY_TEMP: z.coerce.number().min(-100).max(1000).default(DEFAULT_THRESHOLDS.maxBatteryTemp),
   WRITE_MODE: z.enum(["group", "direct"]).default("group"),
   WRITE_QUEUE_LIMIT: integer(1, 10_000_000).default(50_000),
   WRITE_FLUSH_MAX: integer(1, 100_000).default(5_000),
