@@ -20,7 +20,7 @@ import { isMigrated } from "./db/migrate.ts";
 import { mappingRoutes } from "./fleet/mappings.ts";
 import { stateRoutes } from "./fleet/state.ts";
 import { AppError, databaseUnavailable, errorResponse, toAppError } from "./http/errors.ts";
-import { assignRequestId, requestContext, requestLogger } from "./http/request-context.ts";
+import { assignRequestId, matchedRoute, requestContext, requestLogger } from "./http/request-context.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { Metrics } from "./observability/metrics.ts";
 import { buildOpenApiDocument, type OpenApiDocument } from "./openapi/document.ts";
@@ -68,7 +68,12 @@ export interface AppDeps {
   dashboard?: DashboardAssets;
 }
 
-const TELEMETRY_PATH = /^\/v1\/telemetry\/(meter|vehicle|batch)\b/;
+/** The telemetry routes, by the kind their refusals count under in fleet_readings_rejected_total. */
+const TELEMETRY_KINDS = new Map([
+  ["/v1/telemetry/meter", "meter"],
+  ["/v1/telemetry/vehicle", "vehicle"],
+  ["/v1/telemetry/batch", "batch"],
+]);
 
 export function createApp(deps: AppDeps) {
   const now = deps.now ?? (() => new Date());
@@ -103,7 +108,7 @@ export function createApp(deps: AppDeps) {
       deps.onUnexpectedError?.(error);
       known = new AppError(500, "internal_error", "internal error");
     }
-    const kind = TELEMETRY_PATH.exec(c.req.path)?.[1];
+    const kind = TELEMETRY_KINDS.get(matchedRoute(c));
     if (kind) deps.metrics?.rejected.inc({ kind, reason: known.code });
     return errorResponse(c, known);
   });

@@ -13,14 +13,19 @@ export const assignRequestId = requestId();
 /** A logger whose every line carries the request's id. */
 export const requestLogger = (log: Logger, c: Context) => log.child({ requestId: c.get("requestId") });
 
+/** The route the request matched, as registered ("/v1/mappings/:vehicleId/:meterId"), or "unmatched". */
+export function matchedRoute(c: Context): string {
+  const matched = routePath(c, -1);
+  return matched === "*" || matched === "/*" || matched === "" ? "unmatched" : matched;
+}
+
 export function requestContext(log: Logger, metrics?: Metrics): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
     await next();
     const seconds = (performance.now() - started) / 1000;
     const status = c.res.status;
-    const matched = routePath(c, -1);
-    const route = matched === "*" || matched === "/*" || matched === "" ? "unmatched" : matched;
+    const route = matchedRoute(c);
     metrics?.httpDuration.observe({ method: c.req.method, route, status: String(status) }, seconds);
     // Built only when a line will be written: most requests log nothing at info level.
     const level = status >= 500 ? "error" : status >= 400 ? "info" : "debug";
