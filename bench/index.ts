@@ -18,7 +18,7 @@ import { describeCode, describeMachine, readLoadAverage } from "./machine.ts";
 import { parseOptions } from "./options.ts";
 import { computeBaseEpochSeconds } from "./readings.ts";
 import { formatCheckLine, formatReport, type RowCheck } from "./report.ts";
-import { readBacklog } from "./rollup-backlog.ts";
+import { closeBacklogReads, readBacklog } from "./rollup-backlog.ts";
 import { startRssSampler } from "./rss-sampler.ts";
 import { defineScenarios, runScenario, type ScenarioRuns } from "./scenarios.ts";
 import { REPO_ROOT, type RunningService, startService } from "./service.ts";
@@ -48,7 +48,7 @@ async function runBench(): Promise<number> {
 
     // A service that updates its rollups inside each request reports no backlog: nothing is
     // ever pending there, and the drain waits cost nothing.
-    const isBacklogReported = options.analyticsOnly ? undefined : (await readBacklog({ url, headers })).isReported;
+    const isBacklogReported = options.analyticsOnly ? undefined : (await readBacklog({ url, headers, databaseUrl })).isReported;
     const sampler = service ? startRssSampler(service.pid) : undefined;
     const tally = createTally();
     const scenarios: ScenarioRuns[] = [];
@@ -65,7 +65,7 @@ async function runBench(): Promise<number> {
     };
     if (!options.analyticsOnly) {
       await measured(async () => {
-        const backlog = { context: { url, headers }, drainLimitMs: options.drainLimitSeconds * 1000 };
+        const backlog = { context: { url, headers, databaseUrl }, drainLimitMs: options.drainLimitSeconds * 1000 };
         for (const scenario of defineScenarios(context, options.scenarios)) {
           await settle();
           scenarios.push(await runScenario(scenario, options, backlog, tally, log));
@@ -169,18 +169,19 @@ async function runBench(): Promise<number> {
     if (service) console.error(await service.readLogTail());
     throw error;
   } finally {
+    await closeBacklogReads();
     await service?.stop();
   }
 }
 
 function describeBacklogMethod(isReported: boolean): string {
   const method =
-    "; after every load the bench polls GET /v1/admin/stats every 100 ms until `rollups.pendingReadings` is 0: " +
+    "; after every load the bench polls the backlog (the service's own query on its database, or GET /v1/admin/stats without one) every 100 ms until no reading is pending: " +
     "*sustained* is the readings stored over the time from the start of the load until then, *drain* the time " +
     "from the end of the load until then, *folding* the readings the aggregator added per rollup row it updated " +
     "(fleet_rollup_readings_total / fleet_rollup_rows_total summed over the tables, from /metrics before and after: " +
     "0.5 is none, every reading its own hourly and daily row); " +
-    "during the nominal load `rollups.oldestPendingSeconds` is sampled every 250 ms";
+    "during the nominal load the age of the oldest pending reading is sampled every 250 ms";
   return isReported
     ? method
     : `${method}. This service reports no rollup backlog (its requests update the rollups themselves): ` +

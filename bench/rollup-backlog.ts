@@ -1,14 +1,21 @@
-// What the service says about its rollups' backlog, read the way an operator would: the
-// pending readings and the age of the oldest one from GET /v1/admin/stats, and the
+// The rollups' backlog: the pending readings and the age of the oldest one, read with the
+// service's own query (src/rollups/backlog.ts) on the database when the bench knows it,
+// else from GET /v1/admin/stats (whose ingestion-lag figure scans an hour of raw rows:
+// after a burst that takes seconds and loads the machine it measures), and the
 // aggregator's counters from /metrics. Readings are acknowledged once stored, and the
 // aggregator adds them to the hourly and daily rollups afterwards, so a burst's rate is
 // only sustainable if the backlog it leaves empties: the bench waits for that after every
 // load and counts the wait. A service without these figures (one that updates its rollups
 // inside each request) reads as nothing pending and no aggregator counters.
 
+import { createSql, type Sql } from "../src/db/client.ts";
+import { rollupBacklog } from "../src/rollups/backlog.ts";
+
 export interface BacklogContext {
   url: string;
   headers: Record<string, string>;
+  /** The service's database, read directly when given. */
+  databaseUrl?: string;
 }
 
 export interface Backlog {
@@ -20,7 +27,32 @@ export interface Backlog {
 
 const POLL_MS = 100;
 
+const connections = new Map<string, Sql>();
+
+/** One small pool per database, kept for the bench's lifetime (polled every 100 ms). */
+function databaseOf(url: string): Sql {
+  let sql = connections.get(url);
+  if (!sql) {
+    sql = createSql({ url, poolSize: 1, connectTimeoutSeconds: 10 });
+    connections.set(url, sql);
+  }
+  return sql;
+}
+
+/** Closes the connections the backlog reads opened. */
+export async function closeBacklogReads(): Promise<void> {
+  await Promise.all([...connections.values()].map((sql) => sql.end({ timeout: 1 })));
+  connections.clear();
+}
+
 export async function readBacklog(context: BacklogContext): Promise<Backlog> {
+  if (context.databaseUrl) {
+    const sql = databaseOf(context.databaseUrl);
+    const [tables] = await sql<{ present: boolean }[]>`select to_regclass('meter_pending') is not null as present`;
+    if (!tables?.present) return { pendingReadings: 0, oldestPendingSeconds: 0, isReported: false };
+    const backlog = await rollupBacklog(sql);
+    return { ...backlog, isReported: true };
+  }
   const response = await fetch(`${context.url}/v1/admin/stats`, { headers: context.headers });
   if (!response.ok) throw new Error(`GET /v1/admin/stats answered ${response.status}: ${await response.text()}`);
   const stats = (await response.json()) as { rollups?: { pendingReadings?: number; oldestPendingSeconds?: number } };
