@@ -1,6 +1,6 @@
 // createApp(deps): the whole HTTP surface, wired from what it is given (database, writer,
 // clock, logger, metrics) and never listening itself, so tests drive it with
-// app.request() and any runtime that speaks fetch can serve it. Every error leaves
+// app.request() and any runtime that speaks fetch can serve it. Every thrown error leaves
 // through the one onError below.
 import { Scalar } from "@scalar/hono-api-reference";
 import { Hono } from "hono";

@@ -1,5 +1,6 @@
-// The environment, parsed once. This is the only module that reads process.env: everything
-// else receives a typed Config, so a bad value stops start-up here, naming the variable.
+// The environment, parsed once. This is the only module that takes settings from
+// process.env (the embedded server's processes merely inherit it): everything else
+// receives a typed Config, so a bad value stops start-up here, naming the variable.
 import { z } from "zod";
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -21,10 +22,10 @@ const configSchema = z.object({
   PORT: integer(0, 65535).default(3000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" }).optional(),
-  // At least 2: migrations and partition maintenance hold one connection while using another.
   DATABASE_READ_URL: z
     .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" })
     .optional(),
+  // At least 2: migrations and partition maintenance hold one connection while using another.
   DATABASE_POOL_SIZE: integer(2, 500).default(10),
   DATABASE_CONNECT_TIMEOUT_SECONDS: integer(1, 120).default(5),
   DATA_DIR: z.string().min(1).default(".data"),

@@ -144,7 +144,7 @@ describe("upgrading to pending rollups (0009)", () => {
     vehicleDaily: await upgraded`select * from vehicle_daily order by day, vehicle_id`,
   });
 
-  it("keeps the rollups written in the request, and adds new readings to them exactly", async () => {
+  it("keeps the rollups an older release wrote in the request, and adds new readings to them exactly", async () => {
     const db = createDb(upgraded);
     await migrate(db, { migrationsFolder: await migrationsUpTo(9) });
     for (const table of ["meter_telemetry", "vehicle_telemetry"]) {

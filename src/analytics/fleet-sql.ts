@@ -1,8 +1,9 @@
 // The fleet view's SQL over the daily rollups (src/rollups/rollup-sql.ts) and the readings
 // still pending for them: a day's share of a window of whole hours is a sum of its hour
-// columns, so every device costs one row per day, plus one per pending reading. The fleet cache (src/analytics/fleet-cache.ts) serves the last few days from
-// memory; this serves longer windows, and the energy of links that start or end inside a
-// window, read as energyQuery reads it.
+// columns, so every device costs one row per day, plus one per pending reading. The
+// fleet cache (src/analytics/fleet-cache.ts) serves the last few days from memory; this
+// serves longer windows, and the energy of links that start or end inside a window, read
+// as energyQuery reads it.
 import type { Queryable } from "../db/client.ts";
 import { HOURS_OF_DAY } from "../rollups/rollup-sql.ts";
 import { DAY_MS, HOUR_MS } from "../time.ts";

@@ -1,8 +1,9 @@
 // The dual write: every reading goes to the cold store (history), to its kind's pending
 // table (src/rollups/rollup-sql.ts: a plain append, so the reading counts in every figure
 // from its commit on while the aggregator adds it to the rollups later), and, when it is
-// the newest for its device, to the hot store, in one statement per device kind. Where the rows come from is a fragment (`source`): arrays unnested server-side for JSON bodies
-// and queued singles, or a staging table filled by COPY for streamed NDJSON uploads.
+// the newest for its device, to the hot store, in one statement per device kind. Where
+// the rows come from is a fragment (`source`): arrays unnested server-side for JSON
+// bodies and queued singles, or a staging table filled by COPY for streamed NDJSON uploads.
 // - Replays: the unique (device, recorded_at) index drops them (ON CONFLICT DO NOTHING),
 //   and only rows that really went in reach the hot store or the answer. A source yields
 //   each (device, instant) once (writeReadings and the staging query see to it).
