@@ -152,4 +152,26 @@ describe("malformed requests", () => {
       { field: "vehicleId", message: "must be a UUID" },
     ]);
   });
+
+  it("answers 400 to an instant PostgreSQL could not read, in a window or a link", async () => {
+    const vehicle = "00000000-0000-4000-8000-000000000001";
+    for (const path of [
+      "/v1/analytics/fleet?to=0000-01-01T00:00:00Z",
+      `/v1/analytics/performance/${vehicle}?to=0001-01-01T00:00:00Z`,
+      `/v1/analytics/vehicles/${vehicle}/series?bucket=day&to=9999-12-31T00:00:00Z`,
+      `/v1/mappings/${vehicle}/${vehicle}?unlinkedAt=9999-12-31T00:00:00Z`,
+    ]) {
+      const response = await t.app.request(path, { method: path.startsWith("/v1/mappings") ? "DELETE" : "GET" });
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as JsonBody;
+      expect(body.error.details[0].message).toBe("must be from 1970-01-01 up to (not including) 9000-01-01");
+    }
+    const link = await postJson(t.app, "/v1/mappings", {
+      vehicleId: vehicle,
+      meterId: vehicle,
+      linkedAt: "0000-01-01T00:00:00Z",
+    });
+    expect(link.status).toBe(400);
+    expect(link.body.error.details[0].field).toBe("linkedAt");
+  });
 });
