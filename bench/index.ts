@@ -48,7 +48,9 @@ async function runBench(): Promise<number> {
 
     // A service that updates its rollups inside each request reports no backlog: nothing is
     // ever pending there, and the drain waits cost nothing.
-    const isBacklogReported = options.analyticsOnly ? undefined : (await readBacklog({ url, headers, databaseUrl })).isReported;
+    const isBacklogReported = options.analyticsOnly
+      ? undefined
+      : (await readBacklog({ url, headers, databaseUrl })).isReported;
     const sampler = service ? startRssSampler(service.pid) : undefined;
     const tally = createTally();
     const scenarios: ScenarioRuns[] = [];
