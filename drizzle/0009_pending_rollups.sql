@@ -6,17 +6,22 @@
 -- transaction; every analytics query adds the rows still here to the rollups it reads,
 -- in the same snapshot, so each figure is exact at every instant.
 --
--- Partitioned by month like the raw tables, and created and dropped with them, so
--- retention never leaves a pending row whose rollup partition is gone. The index serves
--- the per-device reads of the analytics queries; `run` is for the claim-then-delete form
--- of the aggregator (see docs/scaling.md), left null by the one-statement form.
+-- A queue, not history: rows live for a fraction of a second, so it is shaped for
+-- appends and short scans rather than for lookups.
+-- - No index. An index entry per reading (random device ids land on random pages) cost
+--   the ingest about a fifth of its throughput in batches; the rows are few, and scanned.
+-- - Hash-partitioned by device id into 8, so a query about one device prunes to one
+--   eighth of what is pending; not by month like the rollups, since retention deletes the
+--   few pending rows of a month it drops (src/partitions/maintenance.ts).
+-- - `run` is for the claim-then-delete form of the aggregator (docs/scaling.md), left
+--   null by the one-statement form.
 create table meter_pending (
   meter_id uuid not null,
   recorded_at timestamptz not null,
   kwh_consumed_ac numeric(10, 3) not null,
   queued_at timestamptz not null default now(),
   run int8
-) partition by range (recorded_at);
+) partition by hash (meter_id);
 --> statement-breakpoint
 create table vehicle_pending (
   vehicle_id uuid not null,
@@ -26,11 +31,23 @@ create table vehicle_pending (
   battery_temp numeric(5, 2) not null,
   queued_at timestamptz not null default now(),
   run int8
-) partition by range (recorded_at);
+) partition by hash (vehicle_id);
 --> statement-breakpoint
-create index meter_pending_device on meter_pending (meter_id, recorded_at);
---> statement-breakpoint
-create index vehicle_pending_device on vehicle_pending (vehicle_id, recorded_at);
+do $$
+declare
+  kind text;
+  remainder int;
+begin
+  foreach kind in array array['meter', 'vehicle'] loop
+    for remainder in 0..7 loop
+      execute format(
+        'create table %I partition of %I for values with (modulus 8, remainder %s)',
+        kind || '_pending_h' || remainder, kind || '_pending', remainder
+      );
+    end loop;
+  end loop;
+end;
+$$;
 --> statement-breakpoint
 -- Who runs the aggregator, and when it last finished a run: one row, shared by every
 -- instance, so any of them can report the rollups' lag.
@@ -42,50 +59,3 @@ create table rollup_aggregator (
 );
 --> statement-breakpoint
 insert into rollup_aggregator (id) values (1);
---> statement-breakpoint
-create or replace function create_telemetry_partition(parent text, month_start date)
-returns text
-language plpgsql
-as $$
-declare
-  first_day date := date_trunc('month', month_start)::date;
-  partition_name text := format('%s_y%sm%s', parent, to_char(first_day, 'YYYY'), to_char(first_day, 'MM'));
-  storage text := case when parent like '%\_hourly' or parent like '%\_daily' then ' with (fillfactor = 70)' else '' end;
-begin
-  if parent not in ('meter_telemetry', 'vehicle_telemetry', 'meter_hourly', 'vehicle_hourly', 'meter_daily',
-                    'vehicle_daily', 'meter_pending', 'vehicle_pending') then
-    raise exception 'not a telemetry table: %', parent;
-  end if;
-  perform pg_advisory_xact_lock(hashtext(partition_name));
-  if to_regclass(partition_name) is null then
-    execute format(
-      'create table %I partition of %I for values from (%L) to (%L)%s',
-      partition_name,
-      parent,
-      (first_day::timestamp at time zone 'UTC'),
-      ((first_day + interval '1 month')::timestamp at time zone 'UTC'),
-      storage
-    );
-  end if;
-  return partition_name;
-end;
-$$;
---> statement-breakpoint
--- Pending partitions for every month that already has raw readings' partitions.
-do $$
-declare
-  month record;
-begin
-  for month in
-    select replace(parent.relname, '_telemetry', '') as kind,
-           (substring(lower(pg_get_expr(child.relpartbound, child.oid)) from '''([^'']+)''')::timestamptz
-             at time zone 'UTC')::date as first_day
-    from pg_inherits
-    join pg_class parent on parent.oid = pg_inherits.inhparent
-    join pg_class child on child.oid = pg_inherits.inhrelid
-    where parent.relname in ('meter_telemetry', 'vehicle_telemetry')
-  loop
-    perform create_telemetry_partition(month.kind || '_pending', month.first_day);
-  end loop;
-end;
-$$;

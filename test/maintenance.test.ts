@@ -57,6 +57,11 @@ describe("partition maintenance", () => {
       insert into meter_telemetry (meter_id, kwh_consumed_ac, voltage, recorded_at)
       values (gen_random_uuid(), 1, 230, '2026-07-31T23:59:59Z'), (gen_random_uuid(), 1, 230, '2026-08-01T00:00:00Z')
     `;
+    // Waiting for the aggregator too: the dropped month's must go with its rollups.
+    await database.sql`
+      insert into meter_pending (meter_id, kwh_consumed_ac, recorded_at)
+      values (gen_random_uuid(), 1, '2026-07-31T23:59:59Z'), (gen_random_uuid(), 1, '2026-08-01T00:00:00Z')
+    `;
     const result = await maintainPartitions({
       sql: database.sql,
       partitions,
@@ -98,6 +103,8 @@ describe("partition maintenance", () => {
     ]);
     const kept = await database.sql`select recorded_at::text from meter_telemetry`;
     expect([...kept]).toEqual([{ recorded_at: "2026-08-01 00:00:00+00" }]);
+    const pending = await database.sql`select recorded_at::text from meter_pending`;
+    expect([...pending]).toEqual([{ recorded_at: "2026-08-01 00:00:00+00" }]);
 
     const again = await maintainPartitions({
       sql: database.sql,

@@ -47,9 +47,12 @@ export async function maintainPartitions(options: MaintenanceOptions): Promise<M
       if (horizon) {
         // Dropping a partition briefly locks its table; give up rather than stall writers.
         await session`set lock_timeout = '5s'`;
-        // Pending rows first: the aggregator would fail adding them to a rollup already gone.
+        // Pending readings of the months going first: the aggregator would fail adding them
+        // to rollups already dropped. They are few (the aggregator keeps up), so deleted.
+        for (const table of ["meter_pending", "vehicle_pending"]) {
+          await session`delete from ${session(table)} where recorded_at < ${horizon.toISOString()}::timestamptz`;
+        }
         const expired = (await partitions.list()).filter((partition) => partition.to <= horizon);
-        expired.sort((a, b) => Number(b.table.endsWith("_pending")) - Number(a.table.endsWith("_pending")));
         for (const partition of expired) {
           await session`drop table if exists ${session(partition.name)}`;
           dropped.push(partition.name);

@@ -7,14 +7,10 @@ import { arrayLiteral, type Queryable, type Sql } from "../db/client.ts";
 export const TELEMETRY_TABLES = ["meter_telemetry", "vehicle_telemetry"] as const;
 export type TelemetryTable = (typeof TELEMETRY_TABLES)[number];
 
-/**
- * Each raw table's pending readings and hourly and daily rollups: partitioned alike,
- * created and dropped together. Pending comes first, so a retention drop takes a month's
- * pending rows before the rollups the aggregator would add them to.
- */
+/** Each raw table's hourly and daily rollups: partitioned alike, created and dropped together. */
 export const ROLLUPS_OF = {
-  meter_telemetry: ["meter_pending", "meter_hourly", "meter_daily"],
-  vehicle_telemetry: ["vehicle_pending", "vehicle_hourly", "vehicle_daily"],
+  meter_telemetry: ["meter_hourly", "meter_daily"],
+  vehicle_telemetry: ["vehicle_hourly", "vehicle_daily"],
 } as const;
 export const PARTITIONED_TABLES = [...TELEMETRY_TABLES, ...Object.values(ROLLUPS_OF).flat()] as const;
 export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];

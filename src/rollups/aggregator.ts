@@ -14,6 +14,15 @@ import type { Logger } from "../log.ts";
 import { aggregateStatements, type Claim, type Kind } from "./rollup-sql.ts";
 
 export const AGGREGATOR_LOCK = 7_340_003;
+/**
+ * The pending tables are a queue: every row is deleted within a run or two. Autovacuum
+ * looks at a table once a minute at best, and a burst deletes millions of rows in that
+ * time, which every scan of pending (runs, queries) would then wade through. So the
+ * aggregator vacuums them itself, after this many readings, or this long after the last
+ * vacuum when any were moved.
+ */
+const VACUUM_AFTER_READINGS = 20_000;
+const VACUUM_AFTER_MS = 5_000;
 const KINDS: Kind[] = ["meter", "vehicle"];
 
 export interface RunResult {
@@ -89,6 +98,8 @@ export interface AggregatorOptions {
   claim: Claim;
   holder: string;
   log?: Logger;
+  /** Vacuum the pending tables after this many readings moved (VACUUM_AFTER_READINGS). */
+  vacuumAfterReadings?: number;
   onRun?: (result: RunResult) => void;
   onError?: (error: unknown) => void;
 }
@@ -98,6 +109,8 @@ export class Aggregator {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private current: Promise<void> = Promise.resolve();
   private isStopped = false;
+  private movedSinceVacuum = 0;
+  private lastVacuumAt = performance.now();
 
   constructor(private readonly options: AggregatorOptions) {}
 
@@ -132,8 +145,10 @@ export class Aggregator {
     const { options } = this;
     try {
       if (!this.session && !(await this.elect())) return options.takeoverMs;
-      const result = await this.runOn(this.session as ReservedSql);
+      const session = this.session as ReservedSql;
+      const result = await this.runOn(session);
       options.onRun?.(result);
+      await this.vacuumIfDue(session, result.readings);
       if (result.readings > 0) options.log?.debug(result, "rollups aggregated");
       // A full run means more is waiting: go on at once.
       return result.readings >= options.limit ? 0 : options.intervalMs;
@@ -175,6 +190,18 @@ export class Aggregator {
       await session`rollback`.catch(() => {});
       throw error;
     }
+  }
+
+  private async vacuumIfDue(session: ReservedSql, moved: number): Promise<void> {
+    this.movedSinceVacuum += moved;
+    const isDue =
+      this.movedSinceVacuum >= (this.options.vacuumAfterReadings ?? VACUUM_AFTER_READINGS) ||
+      (this.movedSinceVacuum > 0 && performance.now() - this.lastVacuumAt >= VACUUM_AFTER_MS);
+    if (!isDue) return;
+    // Outside any transaction; skips a partition someone else holds rather than wait.
+    await session`vacuum (skip_locked) meter_pending, vehicle_pending`;
+    this.movedSinceVacuum = 0;
+    this.lastVacuumAt = performance.now();
   }
 
   private async resign(): Promise<void> {
