@@ -13,6 +13,7 @@ import { type Answer, postJson, runClosedLoop } from "./closed-loop.ts";
 import type { FleetStore } from "./fleet-store.ts";
 import { addToTally, type LoadResult, type WriteTally } from "./load-result.ts";
 import { runOpenLoop } from "./open-loop.ts";
+import { sampleBacklog } from "./rollup-backlog.ts";
 import {
   computeThroughput,
   countFailures,
@@ -156,6 +157,8 @@ export async function runAnalyticsScenarios(
     const queryRuns: ScenarioRuns = { scenario: query, runs: [], failures: 0 };
     const ingestRuns: ScenarioRuns = { scenario: ingest, runs: [], failures: 0 };
     const phase = async (durationMs: number) => {
+      // How much the queries had to add up beyond the rollups while they ran.
+      const pendingSampler = sampleBacklog(context, 250, (backlog) => backlog.pendingReadings);
       const [reads, writes] = await Promise.all([
         runClosedLoop(query.clients, durationMs, () => getStatus(`${context.url}${query.path()}`, context.headers)),
         runOpenLoop(NOMINAL_RATE, durationMs, (n) => sendLiveReading(context, n)),
@@ -166,7 +169,10 @@ export async function runAnalyticsScenarios(
       transportErrors.clear();
       queryRuns.failures += countFailures(reads);
       ingestRuns.failures += countFailures(writes);
-      return { reads, writes };
+      const { samples } = await pendingSampler.stop();
+      const sorted = [...samples].sort((a, b) => a - b);
+      const pending = { median: sorted[Math.floor(sorted.length / 2)] ?? 0, max: sorted.at(-1) ?? 0 };
+      return { reads, writes, pending };
     };
     const label = `${query.name} @ ${query.connections}`;
     if (options.warmupSeconds > 0) {
@@ -174,15 +180,16 @@ export async function runAnalyticsScenarios(
       await phase(options.warmupSeconds * 1000);
     }
     for (let run = 1; run <= options.runs; run++) {
-      const { reads, writes } = await phase(options.durationSeconds * 1000);
-      const figures = figuresOf(query, reads);
+      const { reads, writes, pending } = await phase(options.durationSeconds * 1000);
+      const figures = { ...figuresOf(query, reads), pendingMedian: pending.median, pendingMax: pending.max };
       const ingestFigures = figuresOf(ingest, writes);
       queryRuns.runs.push(figures);
       ingestRuns.runs.push(ingestFigures);
       log(
         `${label}: run ${run}/${options.runs}: ${figures.throughput.toFixed(1)} req/s, ` +
           `p50 ${figures.p50Ms.toFixed(2)} ms, p99 ${figures.p99Ms.toFixed(2)} ms (${describeStatuses(reads)}); ` +
-          `ingest p50 ${ingestFigures.p50Ms.toFixed(2)} ms, p99 ${ingestFigures.p99Ms.toFixed(2)} ms (${describeStatuses(writes)})`,
+          `ingest p50 ${ingestFigures.p50Ms.toFixed(2)} ms, p99 ${ingestFigures.p99Ms.toFixed(2)} ms (${describeStatuses(writes)}); ` +
+          `pending readings ${pending.median} (median) / ${pending.max} (max)`,
       );
     }
     rows.push(queryRuns, ingestRuns);

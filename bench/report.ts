@@ -102,7 +102,11 @@ export function formatReport(input: ReportInput): string {
         run.oldestPendingP99Seconds === undefined
           ? ""
           : `, oldest pending ${formatOptional(run.oldestPendingP99Seconds, formatSeconds)} / ${formatOptional(run.oldestPendingMaxSeconds, formatSeconds)} s`;
-      return `${formatRate(run.throughput)} (${formatMs(run.p50Ms)} / ${formatMs(run.p99Ms)} ms${backlog}${oldest})`;
+      const pending =
+        run.pendingMedian === undefined
+          ? ""
+          : `, pending readings ${formatInteger(run.pendingMedian)} (median) / ${formatOptional(run.pendingMax, formatInteger)} (max)`;
+      return `${formatRate(run.throughput)} (${formatMs(run.p50Ms)} / ${formatMs(run.p99Ms)} ms${backlog}${oldest}${pending})`;
     });
     lines.push(`- ${scenario.name} @ ${scenario.connections}: ${each.join(", ")}`);
   }

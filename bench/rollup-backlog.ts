@@ -132,6 +132,11 @@ export function computeFolding(before: RollupCounters | undefined, after: Rollup
 
 /** Samples the age of the oldest pending reading every `everyMs` until stopped. */
 export function sampleOldestPending(context: BacklogContext, everyMs: number) {
+  return sampleBacklog(context, everyMs, (backlog) => backlog.oldestPendingSeconds);
+}
+
+/** Samples one figure of the backlog every `everyMs` until stopped. */
+export function sampleBacklog(context: BacklogContext, everyMs: number, pick: (backlog: Backlog) => number) {
   const samples: number[] = [];
   let failures = 0;
   let isStopped = false;
@@ -139,7 +144,7 @@ export function sampleOldestPending(context: BacklogContext, everyMs: number) {
     while (!isStopped) {
       const started = performance.now();
       try {
-        samples.push((await readBacklog(context)).oldestPendingSeconds);
+        samples.push(pick(await readBacklog(context)));
       } catch {
         failures += 1;
       }

@@ -53,6 +53,9 @@ export interface Figures {
   /** Age of the oldest pending reading, sampled during the load: p99 and max of the samples. */
   oldestPendingP99Seconds?: number;
   oldestPendingMaxSeconds?: number;
+  /** Readings pending while an analytics query ran: median and max of the samples. */
+  pendingMedian?: number;
+  pendingMax?: number;
 }
 
 /** The median figures of the other scenarios, by id, for targets relative to them. */
