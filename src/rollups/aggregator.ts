@@ -57,9 +57,11 @@ export async function aggregateIn(tx: Queryable, options: RunOptions): Promise<R
   for (const kind of KINDS) {
     for (const statement of aggregateStatements(kind, options.claim)) {
       const params = statement.params.map((name) => (name === "limit" ? options.limit : run));
+      // Prepared: the daily rollup's text is long, and the same few statements run every run.
       const [row] = await tx.unsafe<{ readings: string; hourly_rows: string; daily_rows: string }[]>(
         statement.text,
         params,
+        { prepare: true },
       );
       if (row?.readings === undefined) continue;
       result.readings += Number(row.readings);
@@ -69,7 +71,7 @@ export async function aggregateIn(tx: Queryable, options: RunOptions): Promise<R
   }
   await tx`
     update rollup_aggregator
-    set holder = ${options.holder}, last_run_at = now(), last_run_readings = ${result.readings}
+    set holder = ${options.holder}, last_run_at = clock_timestamp(), last_run_readings = ${result.readings}
     where id = 1
   `;
   await options.beforeCommit?.(tx);
