@@ -123,7 +123,7 @@ async function runBench(): Promise<number> {
         ? `single readings by ${readWrkVersion(wrk)} (${machine.cores} threads), batches and the nominal load by the built-in Bun generator`
         : "every scenario by the built-in Bun generator";
     const target = service
-      ? `\`bun src/index.ts\` at ${code} on a fresh ${options.postgresUrl ? "database of the given PostgreSQL server" : "embedded PostgreSQL"}, DATABASE_POOL_SIZE=${process.env.DATABASE_POOL_SIZE || "10 (default)"}, durable commits on`
+      ? `\`bun src/index.ts\` at ${code} on a fresh ${options.postgresUrl ? "database of the given PostgreSQL server" : "embedded PostgreSQL"}, DATABASE_POOL_SIZE=${process.env.DATABASE_POOL_SIZE || "10 (default)"}, ${describeRollupSettings()}, durable commits on`
       : `the instance at ${url}`;
     const setup =
       `${options.runs} × ${options.durationSeconds} s per scenario after a ${options.warmupSeconds} s warm-up, median shown; ` +
@@ -217,3 +217,9 @@ runBench().then(
     process.exit(1);
   },
 );
+
+/** The aggregator's settings the service was started with, as the report shows them. */
+function describeRollupSettings(): string {
+  const set = Object.entries(process.env).filter(([name, value]) => name.startsWith("ROLLUP_") && value);
+  return set.length === 0 ? "rollup aggregator defaults" : set.map(([name, value]) => `${name}=${value}`).join(", ");
+}
