@@ -22,7 +22,7 @@ import { closeBacklogReads, readBacklog } from "./rollup-backlog.ts";
 import { startRssSampler } from "./rss-sampler.ts";
 import { defineScenarios, runScenario, type ScenarioRuns } from "./scenarios.ts";
 import { REPO_ROOT, type RunningService, startService } from "./service.ts";
-import { ensureWrk, readWrkVersion } from "./wrk-runner.ts";
+import { readWrkVersion, resolveWrk } from "./wrk-runner.ts";
 
 const log = (line: string) => console.error(`[bench] ${line}`);
 
@@ -30,6 +30,11 @@ async function runBench(): Promise<number> {
   const options = parseOptions(Bun.argv.slice(2));
   const loadAverage = readLoadAverage(); // before the service's start-up adds its own
   const code = describeCode(REPO_ROOT); // what the service is started from: the work tree now
+  // Before the service starts: --generator wrk without wrk fails at once, and an install runs alone.
+  const wrk =
+    options.generator === "bun" || options.analyticsOnly
+      ? undefined
+      : resolveWrk(options.generator, options.installWrk, log);
   const service = options.url ? undefined : await startService(log, options.postgresUrl);
   stopServiceOnInterrupt(service);
   try {
@@ -37,8 +42,6 @@ async function runBench(): Promise<number> {
     const databaseUrl = service ? service.databaseUrl : options.databaseUrl;
     if (options.analytics && !databaseUrl) throw new Error("--analytics with --url needs --database-url");
     const rowsBefore = databaseUrl ? await countStoredRows(databaseUrl) : undefined;
-    const wrk = options.generator === "bun" || options.analyticsOnly ? undefined : ensureWrk(log);
-    if (options.generator === "wrk" && !wrk) throw new Error("--generator wrk, but wrk is not available");
     const machine = describeMachine(
       databaseUrl ? await readPostgresVersion(databaseUrl) : "PostgreSQL: unknown",
       loadAverage,

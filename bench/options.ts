@@ -25,6 +25,8 @@ export interface BenchOptions {
   postgresUrl?: string;
   /** Load generator for the closed-loop single-reading scenarios. */
   generator: GeneratorChoice;
+  /** Install wrk (apt-get, as root) when it is missing; off: the bench never changes the host. */
+  installWrk: boolean;
   /** Where the Markdown report is written as well. */
   resultsPath: string;
   /** Sent as `Authorization: Bearer <key>` when the service requires keys. */
@@ -69,7 +71,9 @@ export const USAGE = `usage: bun run bench [-- flags]
   --postgres URL     start the service on a fresh database of this PostgreSQL server (any
                      database of it in the URL; dropped at the end) instead of the
                      embedded one
-  --generator G      auto | wrk | bun (default auto: wrk, installed if possible)
+  --generator G      auto | wrk | bun (default auto: wrk if installed, else bun)
+  --install-wrk      install wrk with apt-get (as root) when it is missing, instead of
+                     falling back to bun (or failing, with --generator wrk)
   --out FILE         also write the report here (default bench/results/latest.md)
   --api-key KEY      bearer key for the requests (default: $API_MASTER_KEY, if set)
   --analytics        after the ingest scenarios, generate a large store straight into the
@@ -103,6 +107,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     databaseUrl: values["database-url"],
     postgresUrl: values.postgres,
     generator: readGenerator(values.generator),
+    installWrk: values["install-wrk"],
     resultsPath: values.out,
     // The started service inherits API_MASTER_KEY, so with it set the requests need it.
     apiKey: values["api-key"] ?? (process.env.API_MASTER_KEY || undefined),
@@ -135,6 +140,7 @@ function readFlags(argv: string[]) {
         "database-url": { type: "string" },
         postgres: { type: "string" },
         generator: { type: "string", default: "auto" },
+        "install-wrk": { type: "boolean", default: false },
         out: { type: "string", default: "bench/results/latest.md" },
         "api-key": { type: "string" },
         analytics: { type: "boolean", default: false },
