@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createDb, createSql, type Sql } from "../src/db/client.ts";
+import { createDb, createSql } from "../src/db/client.ts";
 import { ensureDatabase } from "../src/db/database.ts";
 import { startEmbeddedPostgres } from "../src/db/embedded-postgres.ts";
 import { applyMigrations } from "../src/db/migrate.ts";
@@ -71,14 +71,13 @@ async function viaCopy(batch: B) {
       if (chunk) yield chunk;
     }
     await pipeline(Readable.from(rows()), copy);
-    const t = tx as unknown as Sql;
     return (
       (await insertMeterRows(
-        t,
+        tx,
         tx`select distinct on (device_id, recorded_at) device_id as meter_id, a as kwh_consumed_ac, b as voltage, recorded_at from staged_readings where kind = 'm' order by device_id, recorded_at, line`,
       )) +
       (await insertVehicleRows(
-        t,
+        tx,
         tx`select distinct on (device_id, recorded_at) device_id as vehicle_id, a as soc, b as kwh_delivered_dc, c as battery_temp, recorded_at from staged_readings where kind = 'v' order by device_id, recorded_at, line`,
       ))
     );
