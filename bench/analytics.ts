@@ -10,9 +10,9 @@
 // computed directly from the raw rows (no rollups), and the fleet view's totals too.
 import postgres from "postgres";
 import { DAY_MS } from "../src/time.ts";
-import { type Answer, postJson, runClosedLoop } from "./closed-loop.ts";
+import { postJson, runClosedLoop } from "./closed-loop.ts";
 import type { FleetStore } from "./fleet-store.ts";
-import { addToTally, type LoadResult, type WriteTally } from "./load-result.ts";
+import { type Answer, addToTally, type LoadResult, type WriteTally } from "./load-result.ts";
 import { runOpenLoop } from "./open-loop.ts";
 import { sampleBacklog } from "./rollup-backlog.ts";
 import {
