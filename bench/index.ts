@@ -7,6 +7,7 @@
 // With --analytics it then builds a large store straight into the database
 // (bench/fleet-store.ts) and measures the analytics queries while the nominal ingest runs
 // (bench/analytics.ts), checking their answers against sums over the raw rows.
+// Not built on tools/load's sender: a benchmark counts a 503 rather than retrying it, and its open loop caps nothing in flight.
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { type AnalyticsCheck, checkAnalytics, runAnalyticsScenarios } from "./analytics.ts";
