@@ -18,6 +18,7 @@ import { Partitions } from "../src/partitions/partitions.ts";
 import { insertMeterRows, insertVehicleRows } from "../src/telemetry/store.ts";
 import { writeReadings } from "../src/telemetry/writer.ts";
 import { findFreePort } from "./free-port.ts";
+import { computeMedian } from "./percentiles.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "cmp-"));
 await chmod(dir, 0o755);
@@ -97,9 +98,8 @@ for (let round = 0; round < 7; round++) {
     results[name]?.push((5 * 10_000) / seconds);
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 for (const [name, xs] of Object.entries(results))
-  console.log(name, "readings/s median", Math.round(median(xs)), "runs", xs.map(Math.round).join(" "));
+  console.log(name, "readings/s median", Math.round(computeMedian(xs)), "runs", xs.map(Math.round).join(" "));
 const [c] =
   await sql`select (select count(*) from meter_telemetry)::int + (select count(*) from vehicle_telemetry)::int as n`;
 console.log("rows", c?.n, "expected", 7 * 2 * 5 * 10_000);
