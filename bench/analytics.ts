@@ -9,9 +9,10 @@
 // Afterwards, with the ingest stopped, a handful of answers are checked against sums
 // computed directly from the raw rows (no rollups), and the fleet view's totals too.
 import postgres from "postgres";
-import { type Answer, postJson, runClosedLoop } from "./closed-loop.ts";
+import { DAY_MS } from "../src/time.ts";
+import { postJson, runClosedLoop } from "./closed-loop.ts";
 import type { FleetStore } from "./fleet-store.ts";
-import { addToTally, type LoadResult, type WriteTally } from "./load-result.ts";
+import { type Answer, addToTally, type LoadResult, type WriteTally } from "./load-result.ts";
 import { runOpenLoop } from "./open-loop.ts";
 import { sampleBacklog } from "./rollup-backlog.ts";
 import {
@@ -23,8 +24,6 @@ import {
   type ScenarioRuns,
 } from "./scenarios.ts";
 
-const HOUR_MS = 60 * 60 * 1000;
-const DAY_MS = 24 * HOUR_MS;
 const FLEET_CLIENTS = 1;
 /** Vehicles whose performance figures are recomputed from raw rows after the runs. */
 const CHECKED_VEHICLES = 5;

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createDb, createSql, type Sql } from "../src/db/client.ts";
+import { createDb, createSql } from "../src/db/client.ts";
 import { ensureDatabase } from "../src/db/database.ts";
 import { startEmbeddedPostgres } from "../src/db/embedded-postgres.ts";
 import { applyMigrations } from "../src/db/migrate.ts";
@@ -18,6 +18,7 @@ import { Partitions } from "../src/partitions/partitions.ts";
 import { insertMeterRows, insertVehicleRows } from "../src/telemetry/store.ts";
 import { writeReadings } from "../src/telemetry/writer.ts";
 import { findFreePort } from "./free-port.ts";
+import { computeMedian } from "./percentiles.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "cmp-"));
 await chmod(dir, 0o755);
@@ -71,14 +72,13 @@ async function viaCopy(batch: B) {
       if (chunk) yield chunk;
     }
     await pipeline(Readable.from(rows()), copy);
-    const t = tx as unknown as Sql;
     return (
       (await insertMeterRows(
-        t,
+        tx,
         tx`select distinct on (device_id, recorded_at) device_id as meter_id, a as kwh_consumed_ac, b as voltage, recorded_at from staged_readings where kind = 'm' order by device_id, recorded_at, line`,
       )) +
       (await insertVehicleRows(
-        t,
+        tx,
         tx`select distinct on (device_id, recorded_at) device_id as vehicle_id, a as soc, b as kwh_delivered_dc, c as battery_temp, recorded_at from staged_readings where kind = 'v' order by device_id, recorded_at, line`,
       ))
     );
@@ -98,9 +98,8 @@ for (let round = 0; round < 7; round++) {
     results[name]?.push((5 * 10_000) / seconds);
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 for (const [name, xs] of Object.entries(results))
-  console.log(name, "readings/s median", Math.round(median(xs)), "runs", xs.map(Math.round).join(" "));
+  console.log(name, "readings/s median", Math.round(computeMedian(xs)), "runs", xs.map(Math.round).join(" "));
 const [c] =
   await sql`select (select count(*) from meter_telemetry)::int + (select count(*) from vehicle_telemetry)::int as n`;
 console.log("rows", c?.n, "expected", 7 * 2 * 5 * 10_000);

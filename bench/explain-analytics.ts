@@ -10,11 +10,9 @@ import { changedRowsText, daysLiteral, type Table } from "../src/analytics/day-c
 import { energyQuery, linkFactsQuery, type Window } from "../src/analytics/energy.ts";
 import { fleetPart } from "../src/analytics/fleet-sql.ts";
 import { createSql } from "../src/db/client.ts";
+import { DAY_MS, HOUR_MS } from "../src/time.ts";
 import { describeDevices } from "../tools/load/fleet.ts";
 import { FLEET_SEED } from "./fleet-store.ts";
-
-const HOUR_MS = 60 * 60 * 1000;
-const DAY_MS = 24 * HOUR_MS;
 
 export async function explainAnalytics(databaseUrl: string, vehicleId: string, print: (text: string) => void) {
   const sql = createSql({ url: databaseUrl, poolSize: 1, connectTimeoutSeconds: 5 });

@@ -24,12 +24,10 @@
 import postgres from "postgres";
 import { PARTITIONED_TABLES } from "../src/partitions/partitions.ts";
 import { METER_ROLLUPS, VEHICLE_ROLLUPS } from "../src/rollups/rollup-sql.ts";
-import { describeDevices } from "../tools/load/fleet.ts";
+import { DAY_MS, HOUR_MS } from "../src/time.ts";
+import { describeDevices, MINUTE_MS } from "../tools/load/fleet.ts";
 
 export const FLEET_SEED = "bench";
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
-const DAY_MS = 24 * HOUR_MS;
 /** About this many rows per statement: progress every few seconds, bounded memory. */
 const ROWS_PER_STATEMENT = 2_000_000;
 

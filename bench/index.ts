@@ -7,6 +7,7 @@
 // With --analytics it then builds a large store straight into the database
 // (bench/fleet-store.ts) and measures the analytics queries while the nominal ingest runs
 // (bench/analytics.ts), checking their answers against sums over the raw rows.
+// Not built on tools/load's sender: a benchmark counts a 503 rather than retrying it, and its open loop caps nothing in flight.
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { type AnalyticsCheck, checkAnalytics, runAnalyticsScenarios } from "./analytics.ts";
@@ -22,7 +23,7 @@ import { closeBacklogReads, readBacklog } from "./rollup-backlog.ts";
 import { startRssSampler } from "./rss-sampler.ts";
 import { defineScenarios, runScenario, type ScenarioRuns } from "./scenarios.ts";
 import { REPO_ROOT, type RunningService, startService } from "./service.ts";
-import { ensureWrk, readWrkVersion } from "./wrk-runner.ts";
+import { readWrkVersion, resolveWrk } from "./wrk-runner.ts";
 
 const log = (line: string) => console.error(`[bench] ${line}`);
 
@@ -30,6 +31,11 @@ async function runBench(): Promise<number> {
   const options = parseOptions(Bun.argv.slice(2));
   const loadAverage = readLoadAverage(); // before the service's start-up adds its own
   const code = describeCode(REPO_ROOT); // what the service is started from: the work tree now
+  // Before the service starts: --generator wrk without wrk fails at once, and an install runs alone.
+  const wrk =
+    options.generator === "bun" || options.analyticsOnly
+      ? undefined
+      : resolveWrk(options.generator, options.installWrk, log);
   const service = options.url ? undefined : await startService(log, options.postgresUrl);
   stopServiceOnInterrupt(service);
   try {
@@ -37,8 +43,6 @@ async function runBench(): Promise<number> {
     const databaseUrl = service ? service.databaseUrl : options.databaseUrl;
     if (options.analytics && !databaseUrl) throw new Error("--analytics with --url needs --database-url");
     const rowsBefore = databaseUrl ? await countStoredRows(databaseUrl) : undefined;
-    const wrk = options.generator === "bun" || options.analyticsOnly ? undefined : ensureWrk(log);
-    if (options.generator === "wrk" && !wrk) throw new Error("--generator wrk, but wrk is not available");
     const machine = describeMachine(
       databaseUrl ? await readPostgresVersion(databaseUrl) : "PostgreSQL: unknown",
       loadAverage,

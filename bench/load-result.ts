@@ -1,5 +1,14 @@
 // What one load phase (a warm-up or a measured run) produced, whichever generator drove
-// it, and the running tally of writes the correctness check compares with the database.
+// it, how the built-in generators record it answer by answer, and the running tally of
+// writes the correctness check compares with the database.
+import { computePercentile, sortSamples } from "./percentiles.ts";
+
+/** What the service answered one request of a built-in generator. */
+export interface Answer {
+  status: number;
+  readingsStored: number;
+  readingsDuplicate: number;
+}
 
 export interface LoadResult {
   /** Seconds from the first request sent to the last answer received. */
@@ -17,6 +26,43 @@ export interface LoadResult {
   /** Latency percentiles of the answered requests, in milliseconds. */
   p50Ms: number;
   p99Ms: number;
+}
+
+/** Counts a phase's answers and keeps every latency, for the closed and the open loop alike. */
+export interface LoadRecorder {
+  recordAnswer(answer: Answer, latencyMs: number): void;
+  /** A request without an HTTP answer (connection refused or reset): its fate is unknown. */
+  recordUnanswered(): void;
+  finish(seconds: number): LoadResult;
+}
+
+export function createLoadRecorder(): LoadRecorder {
+  const latencies: number[] = [];
+  const result = {
+    requests2xx: 0,
+    readingsStored: 0,
+    readingsDuplicate: 0,
+    statusCounts: {} as Record<string, number>,
+    unanswered: 0,
+  };
+  return {
+    recordAnswer(answer, latencyMs) {
+      latencies.push(latencyMs);
+      result.statusCounts[answer.status] = (result.statusCounts[answer.status] ?? 0) + 1;
+      if (answer.status >= 200 && answer.status < 300) {
+        result.requests2xx += 1;
+        result.readingsStored += answer.readingsStored;
+        result.readingsDuplicate += answer.readingsDuplicate;
+      }
+    },
+    recordUnanswered() {
+      result.unanswered += 1;
+    },
+    finish(seconds) {
+      const sorted = sortSamples(latencies);
+      return { seconds, ...result, p50Ms: computePercentile(sorted, 50), p99Ms: computePercentile(sorted, 99) };
+    },
+  };
 }
 
 export interface WriteTally {

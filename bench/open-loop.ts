@@ -3,9 +3,7 @@
 // clocks. Latency is measured from each request's *scheduled* send time, so a server (or
 // generator) that falls behind shows up in the percentiles instead of silently lowering
 // the rate: the "coordinated omission" a closed loop would hide.
-import type { Answer } from "./closed-loop.ts";
-import type { LoadResult } from "./load-result.ts";
-import { computePercentile, sortSamples } from "./percentiles.ts";
+import { type Answer, createLoadRecorder, type LoadResult } from "./load-result.ts";
 
 /** Sends request number `n` (0, 1, 2, ...) and reports what the service answered. */
 export type SendScheduled = (n: number) => Promise<Answer>;
@@ -13,13 +11,8 @@ export type SendScheduled = (n: number) => Promise<Answer>;
 export async function runOpenLoop(ratePerSecond: number, durationMs: number, send: SendScheduled): Promise<LoadResult> {
   const intervalMs = 1000 / ratePerSecond;
   const total = Math.floor((durationMs / 1000) * ratePerSecond);
-  const latencies: number[] = [];
-  const statusCounts: Record<string, number> = {};
+  const recorder = createLoadRecorder();
   const inFlight = new Set<Promise<void>>();
-  let requests2xx = 0;
-  let readingsStored = 0;
-  let readingsDuplicate = 0;
-  let unanswered = 0;
   const start = performance.now();
   let lastAnswer = start;
 
@@ -27,17 +20,9 @@ export async function runOpenLoop(ratePerSecond: number, durationMs: number, sen
     const request = send(n)
       .then((answer) => {
         lastAnswer = performance.now();
-        latencies.push(lastAnswer - scheduledAt);
-        statusCounts[answer.status] = (statusCounts[answer.status] ?? 0) + 1;
-        if (answer.status >= 200 && answer.status < 300) {
-          requests2xx += 1;
-          readingsStored += answer.readingsStored;
-          readingsDuplicate += answer.readingsDuplicate;
-        }
+        recorder.recordAnswer(answer, lastAnswer - scheduledAt);
       })
-      .catch(() => {
-        unanswered += 1;
-      })
+      .catch(() => recorder.recordUnanswered())
       .finally(() => inFlight.delete(request));
     inFlight.add(request);
   };
@@ -53,17 +38,6 @@ export async function runOpenLoop(ratePerSecond: number, durationMs: number, sen
     if (n < total) await Bun.sleep(Math.max(0, start + n * intervalMs - performance.now()));
   }
   await Promise.all(inFlight);
-
-  const sorted = sortSamples(latencies);
-  return {
-    // The schedule spans the whole duration even when the last answer comes a little early.
-    seconds: Math.max(lastAnswer - start, durationMs) / 1000,
-    requests2xx,
-    readingsStored,
-    readingsDuplicate,
-    statusCounts,
-    unanswered,
-    p50Ms: computePercentile(sorted, 50),
-    p99Ms: computePercentile(sorted, 99),
-  };
+  // The schedule spans the whole duration even when the last answer comes a little early.
+  return recorder.finish(Math.max(lastAnswer - start, durationMs) / 1000);
 }

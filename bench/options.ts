@@ -1,5 +1,6 @@
-// Command-line flags of `bun run bench`. Parsed by hand (a dozen lines) rather than with a
-// library, so the benchmark adds no dependency to the service.
+// Command-line flags of `bun run bench`, parsed with node:util's parseArgs (as the load
+// tool and `bun run keys` do), so the benchmark adds no dependency to the service.
+import { parseArgs } from "node:util";
 
 export type GeneratorChoice = "auto" | "wrk" | "bun";
 
@@ -24,6 +25,8 @@ export interface BenchOptions {
   postgresUrl?: string;
   /** Load generator for the closed-loop single-reading scenarios. */
   generator: GeneratorChoice;
+  /** Install wrk (apt-get, as root) when it is missing; off: the bench never changes the host. */
+  installWrk: boolean;
   /** Where the Markdown report is written as well. */
   resultsPath: string;
   /** Sent as `Authorization: Bearer <key>` when the service requires keys. */
@@ -68,7 +71,9 @@ export const USAGE = `usage: bun run bench [-- flags]
   --postgres URL     start the service on a fresh database of this PostgreSQL server (any
                      database of it in the URL; dropped at the end) instead of the
                      embedded one
-  --generator G      auto | wrk | bun (default auto: wrk, installed if possible)
+  --generator G      auto | wrk | bun (default auto: wrk if installed, else bun)
+  --install-wrk      install wrk with apt-get (as root) when it is missing, instead of
+                     falling back to bun (or failing, with --generator wrk)
   --out FILE         also write the report here (default bench/results/latest.md)
   --api-key KEY      bearer key for the requests (default: $API_MASTER_KEY, if set)
   --analytics        after the ingest scenarios, generate a large store straight into the
@@ -88,68 +93,71 @@ export const USAGE = `usage: bun run bench [-- flags]
 Every flag also takes its value as --flag=value.`;
 
 export function parseOptions(argv: string[]): BenchOptions {
-  const options: BenchOptions = {
-    durationSeconds: 15,
-    runs: 3,
-    warmupSeconds: 3,
-    generator: "auto",
-    resultsPath: "bench/results/latest.md",
-    // The started service inherits API_MASTER_KEY, so with it set the requests need it.
-    apiKey: process.env.API_MASTER_KEY || undefined,
-    analytics: false,
-    analyticsOnly: false,
-    vehicles: 10_000,
-    fleetDays: 2,
-    historyVehicles: 100,
-    analyticsClients: [1, 4],
-    keep: false,
-    scenarios: DEFAULT_SCENARIOS,
-    drainLimitSeconds: 300,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    // --flag=value is read as --flag value.
-    const [flag, inlineValue] = splitInlineValue(argv[i]);
-    const readValue = () => {
-      if (inlineValue !== undefined) return inlineValue;
-      const next = argv[++i];
-      if (next === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return next;
-    };
-    if (flag === "--duration") options.durationSeconds = readPositive(flag, readValue());
-    else if (flag === "--runs") options.runs = Math.round(readPositive(flag, readValue()));
-    else if (flag === "--warmup") options.warmupSeconds = readPositive(flag, readValue(), true);
-    else if (flag === "--url") options.url = readValue().replace(/\/+$/, "");
-    else if (flag === "--database-url") options.databaseUrl = readValue();
-    else if (flag === "--postgres") options.postgresUrl = readValue();
-    else if (flag === "--generator") options.generator = readGenerator(readValue());
-    else if (flag === "--out") options.resultsPath = readValue();
-    else if (flag === "--api-key") options.apiKey = readValue();
-    else if (flag === "--analytics") options.analytics = true;
-    else if (flag === "--analytics-only") {
-      options.analytics = true;
-      options.analyticsOnly = true;
-    } else if (flag === "--vehicles") options.vehicles = readCount(flag, readValue());
-    else if (flag === "--fleet-days") options.fleetDays = readPositive(flag, readValue());
-    else if (flag === "--history-vehicles") options.historyVehicles = readCount(flag, readValue(), true);
-    else if (flag === "--analytics-clients") {
-      options.analyticsClients = readValue()
-        .split(",")
-        .map((text) => readCount(flag, text.trim()));
-    } else if (flag === "--scenarios") options.scenarios = readScenarios(readValue());
-    else if (flag === "--drain-limit") options.drainLimitSeconds = readPositive(flag, readValue());
-    else if (flag === "--keep") options.keep = true;
-    else if (flag === "--help" || flag === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    } else throw new Error(`unknown flag ${flag}\n${USAGE}`);
+  const values = readFlags(argv);
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
   }
-  return options;
+  const analyticsOnly = values["analytics-only"];
+  return {
+    durationSeconds: readPositive("--duration", values.duration),
+    runs: Math.round(readPositive("--runs", values.runs)),
+    warmupSeconds: readPositive("--warmup", values.warmup, true),
+    url: values.url?.replace(/\/+$/, ""),
+    databaseUrl: values["database-url"],
+    postgresUrl: values.postgres,
+    generator: readGenerator(values.generator),
+    installWrk: values["install-wrk"],
+    resultsPath: values.out,
+    // The started service inherits API_MASTER_KEY, so with it set the requests need it.
+    apiKey: values["api-key"] ?? (process.env.API_MASTER_KEY || undefined),
+    analytics: values.analytics || analyticsOnly,
+    analyticsOnly,
+    vehicles: readCount("--vehicles", values.vehicles),
+    fleetDays: readPositive("--fleet-days", values["fleet-days"]),
+    historyVehicles: readCount("--history-vehicles", values["history-vehicles"], true),
+    analyticsClients: values["analytics-clients"]
+      .split(",")
+      .map((text) => readCount("--analytics-clients", text.trim())),
+    keep: values.keep,
+    scenarios: readScenarios(values.scenarios),
+    drainLimitSeconds: readPositive("--drain-limit", values["drain-limit"]),
+  };
 }
 
-function splitInlineValue(arg: string | undefined): [string | undefined, string | undefined] {
-  if (arg === undefined || !arg.startsWith("--")) return [arg, undefined];
-  const equals = arg.indexOf("=");
-  return equals < 0 ? [arg, undefined] : [arg.slice(0, equals), arg.slice(equals + 1)];
+/** The flags as strings (defaults filled in), or an error that ends with the usage. */
+function readFlags(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        scenarios: { type: "string", default: DEFAULT_SCENARIOS.join(",") },
+        duration: { type: "string", default: "15" },
+        runs: { type: "string", default: "3" },
+        warmup: { type: "string", default: "3" },
+        url: { type: "string" },
+        "database-url": { type: "string" },
+        postgres: { type: "string" },
+        generator: { type: "string", default: "auto" },
+        "install-wrk": { type: "boolean", default: false },
+        out: { type: "string", default: "bench/results/latest.md" },
+        "api-key": { type: "string" },
+        analytics: { type: "boolean", default: false },
+        "analytics-only": { type: "boolean", default: false },
+        vehicles: { type: "string", default: "10000" },
+        "fleet-days": { type: "string", default: "2" },
+        "history-vehicles": { type: "string", default: "100" },
+        "analytics-clients": { type: "string", default: "1,4" },
+        "drain-limit": { type: "string", default: "300" },
+        keep: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }).values;
+  } catch (error) {
+    // An unknown flag, a flag without its value, a stray argument, a value given to a switch.
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  }
 }
 
 function readScenarios(text: string): ScenarioId[] {
@@ -164,14 +172,14 @@ function readScenarios(text: string): ScenarioId[] {
   return SCENARIO_IDS.filter((id) => names.includes(id));
 }
 
-function readPositive(flag: string | undefined, text: string, isZeroAllowed = false): number {
+function readPositive(flag: string, text: string, isZeroAllowed = false): number {
   const number = Number(text);
   const isValid = Number.isFinite(number) && (number > 0 || (isZeroAllowed && number === 0));
   if (!isValid) throw new Error(`${flag} must be a ${isZeroAllowed ? "non-negative" : "positive"} number, got ${text}`);
   return number;
 }
 
-function readCount(flag: string | undefined, text: string, isZeroAllowed = false): number {
+function readCount(flag: string, text: string, isZeroAllowed = false): number {
   const number = readPositive(flag, text, isZeroAllowed);
   if (!Number.isInteger(number)) throw new Error(`${flag} must be a whole number, got ${text}`);
   return number;

@@ -4,8 +4,8 @@
 // every phase, warm-up included, goes into the tally the correctness check uses.
 // After every phase the bench waits for the rollups' pending backlog to empty (see
 // bench/rollup-backlog.ts), so each run starts with none and is charged with its own.
-import { type Answer, postJson, runClosedLoop } from "./closed-loop.ts";
-import { addToTally, type LoadResult, type WriteTally } from "./load-result.ts";
+import { postJson, runClosedLoop } from "./closed-loop.ts";
+import { type Answer, addToTally, type LoadResult, type WriteTally } from "./load-result.ts";
 import { runOpenLoop } from "./open-loop.ts";
 import type { ScenarioId } from "./options.ts";
 import { computePercentile, sortSamples } from "./percentiles.ts";

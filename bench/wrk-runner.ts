@@ -1,8 +1,8 @@
 // Drives the single-reading scenarios with wrk, a C load generator that costs far less CPU
 // per request than a JavaScript one: on 2 cores shared with the server and PostgreSQL,
 // every cycle the generator spends is one the service does not get. wrk comes from the
-// Debian package; as root it is installed on first use, otherwise the caller falls back
-// to the built-in generator.
+// Debian package: installed (as root) only with --install-wrk; without wrk, the caller
+// falls back to the built-in generator.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { LoadResult } from "./load-result.ts";
@@ -11,25 +11,36 @@ const SCRIPT = join(import.meta.dir, "wrk", "single.lua");
 /** Extra seconds wrk keeps running after the deadline, for the script to drain its requests. */
 const DRAIN_GRACE_SECONDS = 3;
 
-/** wrk's path, installing the Debian package when root may; undefined when unavailable. */
-export function ensureWrk(log: (line: string) => void): string | undefined {
-  const found = Bun.which("wrk");
+/**
+ * wrk's path, or undefined for the built-in generator. A missing wrk is installed only when
+ * asked (--install-wrk): a benchmark does not change the host on its own.
+ */
+export function resolveWrk(generator: "auto" | "wrk", isInstallAsked: boolean, log: (line: string) => void) {
+  const found = Bun.which("wrk") ?? (isInstallAsked ? installWrk(log) : undefined);
   if (found) return found;
+  const why = isInstallAsked
+    ? "wrk could not be installed"
+    : "wrk is not installed (apt-get install wrk, or pass --install-wrk)";
+  if (generator === "wrk") throw new Error(`--generator wrk, but ${why}`);
+  log(`${why}: using the built-in generator`);
+  return undefined;
+}
+
+/** Installs the Debian package; wrk's path, or undefined when that failed. */
+function installWrk(log: (line: string) => void): string | undefined {
   if (process.getuid?.() !== 0) {
-    log("wrk not found and not root: using the built-in generator (apt-get install wrk for a lighter one)");
+    log("--install-wrk: apt-get needs root");
     return undefined;
   }
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const install = () => spawnSync("apt-get", ["install", "-y", "wrk"], { env, stdio: "ignore" }).status === 0;
-  log("wrk not found: apt-get install -y wrk");
+  log("--install-wrk: apt-get install -y wrk");
   if (!install()) {
     log("install failed: apt-get update, then again");
     spawnSync("apt-get", ["update"], { env, stdio: "ignore" });
     install();
   }
-  const installed = Bun.which("wrk");
-  if (!installed) log("wrk could not be installed: using the built-in generator");
-  return installed ?? undefined;
+  return Bun.which("wrk") ?? undefined;
 }
 
 export interface WrkRun {

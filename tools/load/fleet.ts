@@ -11,6 +11,8 @@ import {
 } from "./physics.ts";
 import { createRandom, deriveUuid, type Random } from "./random.ts";
 
+// src/time.ts has hours and days; the minute, the fleet's reporting step, is defined here
+// (bench/fleet-store.ts takes it from here too).
 export const MINUTE_MS = 60_000;
 
 export interface FleetDevices {

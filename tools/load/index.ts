@@ -2,6 +2,7 @@
 // against the real fetch, prints the report, and exits 0 only when every request was
 // acknowledged and every vehicle's analytics match what was sent. Ctrl-C once stops
 // sending and still verifies what went out; twice exits at once.
+// Not built on bench/'s generators: a check retries a 503 (a replay is stored once) and caps what is in flight.
 import { countSimulatedMinutes, parseCommandLine, USAGE } from "./cli-options.ts";
 import { MINUTE_MS } from "./fleet.ts";
 import { formatReport } from "./report.ts";
