@@ -2,7 +2,6 @@
 // clock, logger, metrics) and never listening itself, so tests drive it with
 // app.request() and any runtime that speaks fetch can serve it. Every thrown error leaves
 // through the one onError below.
-import { Scalar } from "@scalar/hono-api-reference";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { adminRoutes } from "./admin/routes.ts";
@@ -24,6 +23,7 @@ import { assignRequestId, matchedRoute, requestContext, requestLogger } from "./
 import { createLogger, type Logger } from "./log.ts";
 import type { Metrics } from "./observability/metrics.ts";
 import { buildOpenApiDocument, type OpenApiDocument } from "./openapi/document.ts";
+import { type ReferenceScript, referencePageRoutes } from "./openapi/reference-page.ts";
 import { Partitions } from "./partitions/partitions.ts";
 import type { BacklogGate } from "./rollups/backlog.ts";
 import { ndjsonLineSchema } from "./telemetry/ndjson.ts";
@@ -64,6 +64,8 @@ export interface AppDeps {
   backlog?: BacklogGate;
   /** Told about every unexpected error; they are never shown to the client. */
   onUnexpectedError?: (error: unknown) => void;
+  /** The reference page's script, served by the app; without it /docs loads it from Scalar's CDN. */
+  referenceScript?: ReferenceScript;
   /** The dashboard's page and files (bundled by whoever starts the app); no page at / without. */
   dashboard?: DashboardAssets;
 }
@@ -187,7 +189,7 @@ export function createApp(deps: AppDeps) {
     });
     return c.json(await document);
   });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Fleet energy telemetry API" }));
+  app.route("/", referencePageRoutes(deps.referenceScript));
   // The operator's page: open like /docs; its data comes from /v1 with the reader's key.
   if (deps.dashboard) app.route("/", dashboardRoutes(deps.dashboard));
 

@@ -15,6 +15,7 @@ import { createSql, type Sql } from "./db/client.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics, type Metrics } from "./observability/metrics.ts";
+import { loadReferenceScript } from "./openapi/reference-script.ts";
 import { retentionHorizon, scheduleMaintenance } from "./partitions/maintenance.ts";
 import { Partitions } from "./partitions/partitions.ts";
 import { Aggregator } from "./rollups/aggregator.ts";
@@ -83,6 +84,11 @@ async function startServing(config: Config, log: Logger, database: Database) {
     return undefined;
   });
 
+  const referenceScript = await loadReferenceScript().catch((error) => {
+    log.warn({ err: error }, "the API reference page's script was not found; /docs loads it from Scalar's CDN");
+    return undefined;
+  });
+
   // Analytics may read from a replica; writes, state and mappings never do.
   const readSql = config.DATABASE_READ_URL
     ? createSql({
@@ -129,6 +135,7 @@ async function startServing(config: Config, log: Logger, database: Database) {
     rateLimits,
     corsOrigins: config.CORS_ORIGINS,
     dashboard,
+    referenceScript,
     retentionHorizon: () => retentionHorizon(now(), config.RETENTION_MONTHS),
     limits: {
       maxBatchReadings: config.MAX_BATCH_READINGS,

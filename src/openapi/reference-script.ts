@@ -1,0 +1,13 @@
+// Reads the reference page's script from the installed @scalar/api-reference package, at
+// start-up (src/index.ts), for src/openapi/reference-page.ts to serve.
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ReferenceScript } from "./reference-page.ts";
+
+export async function loadReferenceScript(): Promise<ReferenceScript> {
+  const packageJson = fileURLToPath(import.meta.resolve("@scalar/api-reference/package.json"));
+  const { version, browser } = JSON.parse(await readFile(packageJson, "utf8")) as { version: string; browser: string };
+  const body = await readFile(join(dirname(packageJson), browser), "utf8");
+  return { path: `/docs/scalar-${version}.js`, body };
+}
