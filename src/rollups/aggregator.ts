@@ -200,10 +200,14 @@ export class Aggregator {
       this.movedSinceVacuum >= (this.options.vacuumAfterReadings ?? VACUUM_AFTER_READINGS) ||
       (this.movedSinceVacuum > 0 && performance.now() - this.lastVacuumAt >= VACUUM_AFTER_MS);
     if (!isDue) return;
-    // Outside any transaction; skips a partition someone else holds rather than wait.
-    await session`vacuum (skip_locked) meter_pending, vehicle_pending`;
     this.movedSinceVacuum = 0;
     this.lastVacuumAt = performance.now();
+    // Outside any transaction; skips a partition someone else holds rather than wait. A
+    // failure (a role that does not own the tables, say) costs only speed: autovacuum
+    // still comes round, so it is logged, and aggregation goes on.
+    await session`vacuum (skip_locked) meter_pending, vehicle_pending`.catch((error) => {
+      this.options.log?.warn({ err: error }, "could not vacuum the pending tables; autovacuum will");
+    });
   }
 
   private async resign(): Promise<void> {
