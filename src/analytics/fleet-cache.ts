@@ -58,8 +58,6 @@ export class FleetCache {
     unlinkedMs: new Float64Array(),
   };
   private linkStorage: number | undefined;
-  private pendingVehicles: NumberedEnergy[] = [];
-  private pendingMeters: NumberedEnergy[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly sql: Sql) {}
@@ -72,15 +70,20 @@ export class FleetCache {
     const dayList = Array.from({ length: dayCount }, (_, i) => pieces.firstDay.getTime() + i * DAY_MS);
     // One refresh at a time; each computes from the state it left, before anything else runs.
     const run = this.queue.then(async () => {
-      const partialWh = await this.refresh(dayList, window);
-      return this.compute(dayList, pieces.lo, pieces.hi, window, partialWh);
+      const beyondDays = await this.refresh(dayList, window);
+      return this.compute(dayList, pieces.lo, pieces.hi, window, beyondDays);
     });
     this.queue = run.catch(() => {});
     return run;
   }
 
   /** Reads what changed, all in one snapshot, over up to three connections at once. */
-  private async refresh(dayList: number[], window: Window): Promise<Map<string, number>> {
+  /**
+   * Brings the kept days and links up to date, and answers what this request adds beyond
+   * them: the energy of links starting or ending inside the window, and the readings still
+   * pending (once aggregated they come back as changed daily rows, so none is kept).
+   */
+  private async refresh(dayList: number[], window: Window): Promise<BeyondDays> {
     const horizon = this.horizon;
     const [vehicles, meters, links] = await inOneSnapshot<
       [
@@ -105,11 +108,11 @@ export class FleetCache {
     this.links = links.links;
     this.linkStorage = links.storage;
     this.horizon = vehicles.horizon;
-    // Pending readings are added for this request only: once aggregated they come back
-    // as changed daily rows.
-    this.pendingVehicles = numbered(vehicles.pending, this.vehicles);
-    this.pendingMeters = numbered(meters.pending, this.meters);
-    return links.partialWh;
+    return {
+      partialWh: links.partialWh,
+      pendingVehicles: numbered(vehicles.pending, this.vehicles),
+      pendingMeters: numbered(meters.pending, this.meters),
+    };
   }
 
   private async readLinks(tx: Queryable, horizon: string | undefined, window: Window) {
@@ -155,7 +158,7 @@ export class FleetCache {
     firstLo: number,
     lastHi: number,
     window: Window,
-    partialWh: Map<string, number>,
+    { partialWh, pendingVehicles, pendingMeters }: BeyondDays,
   ): FleetVehicleEnergy[] {
     const bounds = (i: number) => [i === 0 ? firstLo : 0, i === dayList.length - 1 ? lastHi : 24] as const;
     const vehicleCount = this.vehicles.ids.length;
@@ -177,7 +180,7 @@ export class FleetCache {
         }
       }
     });
-    for (const { device, wh, readings: count, tempMax: max } of this.pendingVehicles) {
+    for (const { device, wh, readings: count, tempMax: max } of pendingVehicles) {
       dcWh[device] = (dcWh[device] as number) + wh;
       readings[device] = (readings[device] as number) + count;
       if (max !== null && (max > (tempMax[device] as number) || Number.isNaN(tempMax[device] as number)))
@@ -193,7 +196,7 @@ export class FleetCache {
       day.addShare("acWh", lo, hi, meterWh);
       day.addShare("readings", lo, hi, meterReadings);
     });
-    for (const { device, wh, readings: count } of this.pendingMeters) {
+    for (const { device, wh, readings: count } of pendingMeters) {
       meterWh[device] = (meterWh[device] as number) + wh;
       meterReadings[device] = (meterReadings[device] as number) + count;
     }
@@ -262,6 +265,13 @@ export class FleetCache {
     }
     return result;
   }
+}
+
+/** What one request adds to the kept days (see refresh). */
+interface BeyondDays {
+  partialWh: Map<string, number>;
+  pendingVehicles: NumberedEnergy[];
+  pendingMeters: NumberedEnergy[];
 }
 
 interface NumberedEnergy {

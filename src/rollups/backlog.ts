@@ -35,7 +35,7 @@ export async function rollupBacklog(sql: Queryable): Promise<RollupBacklog> {
 }
 
 /** Pending readings, counted up to `cap` only: cheap however large the backlog. */
-export async function pendingUpTo(sql: Queryable, cap: number): Promise<number> {
+async function pendingUpTo(sql: Queryable, cap: number): Promise<number> {
   const [row] = await sql<{ pending: number }[]>`
     select (select count(*) from (select 1 from meter_pending limit ${cap}) m)::float8
          + (select count(*) from (select 1 from vehicle_pending limit ${cap}) v)::float8 as pending
@@ -43,7 +43,7 @@ export async function pendingUpTo(sql: Queryable, cap: number): Promise<number> 
   return row?.pending ?? 0;
 }
 
-export const backlogFull = () =>
+const backlogFull = () =>
   new AppError(503, "overloaded", "the rollups are too far behind the readings; retry shortly", undefined, {
     "Retry-After": "5",
   });

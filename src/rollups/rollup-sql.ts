@@ -4,7 +4,7 @@
 // - The request's transaction appends each reading it really stored (a `stored` CTE, so
 //   replays add nothing) to a pending table: `METER_PENDING` / `VEHICLE_PENDING`.
 // - The aggregator (src/rollups/aggregator.ts) moves pending rows into the rollups, in one
-//   transaction: `aggregateText`. Its rollup CTEs read a `stored` CTE too, so the same
+//   transaction: `aggregateStatements`. Its rollup CTEs read a `stored` CTE too, so the same
 //   texts serve the benchmark's store generator (bench/fleet-store.ts), which writes
 //   rollups directly.
 // - Hourly (`*_hourly`): one row per device and UTC hour, for hours and series.
@@ -138,7 +138,7 @@ export const VEHICLE_ROLLUPS = `
 export type Kind = "meter" | "vehicle";
 
 /** The columns a pending row carries: what the rollups need of a reading. */
-export const PENDING_COLUMNS: Record<Kind, string> = {
+const PENDING_COLUMNS: Record<Kind, string> = {
   meter: "meter_id, recorded_at, kwh_consumed_ac",
   vehicle: "vehicle_id, recorded_at, soc, kwh_delivered_dc, battery_temp",
 };
@@ -166,9 +166,9 @@ export interface Statement {
 
 /**
  * The aggregator's statements for one kind, run in order in one transaction; `limit` is
- * the most rows one run takes, `run` the run's id. The statement adding the rows answers (readings, hourly_rows, daily_rows): readings added, and
- * the rollup rows they became, which is what folding many readings of a device-hour
- * into one update saves.
+ * the most rows one run takes, `run` the run's id. The statement adding the rows answers
+ * (readings, hourly_rows, daily_rows): the readings added and the rollup rows they became,
+ * which shows how many readings of a device-hour were folded into one update.
  *
  * - `delete`: one statement, `delete … returning` feeding the rollup CTEs. The fewest
  *   passes over the pending rows; used on plain PostgreSQL.
