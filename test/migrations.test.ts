@@ -40,18 +40,28 @@ const columnsOf = (table: string) =>
     order by attnum
   `.then((rows) => rows.map((row) => row.name));
 
-beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), "fleet-migrations-"));
-  await admin`create database ${admin(name)}`;
-  sql = createSql({
-    url: databaseUrl(process.env[SERVER_URL_VARIABLE] as string, name),
-    poolSize: 2,
+/** An empty database of the test server, with a pool on it; `drop` removes both. */
+async function emptyDatabase(databaseName: string, poolSize: number) {
+  await admin`create database ${admin(databaseName)}`;
+  const pool = createSql({
+    url: databaseUrl(process.env[SERVER_URL_VARIABLE] as string, databaseName),
+    poolSize,
     connectTimeoutSeconds: 10,
   });
+  const drop = async () => {
+    await pool.end({ timeout: 5 });
+    await admin`drop database if exists ${admin(databaseName)} with (force)`;
+  };
+  return { pool, drop };
+}
+
+let dropFirst: () => Promise<void>;
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), "fleet-migrations-"));
+  ({ pool: sql, drop: dropFirst } = await emptyDatabase(name, 2));
 });
 afterAll(async () => {
-  await sql.end({ timeout: 5 });
-  await admin`drop database if exists ${admin(name)} with (force)`;
+  await dropFirst();
   await admin.end();
   await rm(scratch, { recursive: true, force: true });
 });
@@ -122,20 +132,12 @@ describe("upgrading a database with data", () => {
 });
 
 describe("upgrading to pending rollups (0009)", () => {
-  const upgradeName = `${name}_pending`;
   let upgraded: Sql;
+  let drop: () => Promise<void>;
   beforeAll(async () => {
-    await admin`create database ${admin(upgradeName)}`;
-    upgraded = createSql({
-      url: databaseUrl(process.env[SERVER_URL_VARIABLE] as string, upgradeName),
-      poolSize: 4,
-      connectTimeoutSeconds: 10,
-    });
+    ({ pool: upgraded, drop } = await emptyDatabase(`${name}_pending`, 4));
   });
-  afterAll(async () => {
-    await upgraded.end({ timeout: 5 });
-    await admin`drop database if exists ${admin(upgradeName)} with (force)`;
-  });
+  afterAll(async () => drop());
 
   const rollups = async () => ({
     meterHourly: await upgraded`select * from meter_hourly order by meter_id, hour`,
