@@ -14,14 +14,16 @@ import { type ClientEnv, rateLimit, type TokenBuckets } from "./auth/rate-limit.
 import { keyRoutes } from "./auth/routes.ts";
 import { DEFAULT_LIMITS, DEFAULT_THRESHOLDS } from "./config.ts";
 import { type DashboardAssets, dashboardRoutes } from "./dashboard/routes.ts";
-import type { Db, Sql } from "./db/client.ts";
+import { createDb, type Db, type Sql } from "./db/client.ts";
 import { isMigrated } from "./db/migrate.ts";
+import { holdPermit, type PoolGate } from "./db/pool-gate.ts";
 import { mappingRoutes } from "./fleet/mappings.ts";
 import { stateRoutes } from "./fleet/state.ts";
 import { AppError, databaseUnavailable, errorResponse, toAppError } from "./http/errors.ts";
 import { assignRequestId, matchedRoute, requestContext, requestLogger } from "./http/request-context.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { Metrics } from "./observability/metrics.ts";
+import { requireMetricsToken } from "./observability/metrics-access.ts";
 import { buildOpenApiDocument, type OpenApiDocument } from "./openapi/document.ts";
 import { type ReferenceScript, referencePageRoutes } from "./openapi/reference-page.ts";
 import { Partitions } from "./partitions/partitions.ts";
@@ -34,8 +36,19 @@ import type { TelemetryWriter } from "./telemetry/writer.ts";
 export interface AppDeps {
   sql: Sql;
   db: Db;
-  /** Where analytics read (DATABASE_READ_URL); writes never go there. Defaults to `sql`. */
+  /** Where analytics read (DATABASE_READ_URL, else the read pool); writes never go there. Defaults to `sql`. */
   readSql?: Sql;
+  /**
+   * The read pool on the primary: hot state and admin stats, which must see every
+   * acknowledged write, without taking the connections writes need. Defaults to `sql`.
+   */
+  primaryReadSql?: Sql;
+  /** Bound how long requests wait for a connection of each pool (503 database_busy past it). */
+  gates?: { write?: PoolGate; read?: PoolGate; analytics?: PoolGate };
+  /** statement_timeout of GET /v1/admin/stats (ADMIN_STATEMENT_TIMEOUT_MS); none when absent. */
+  adminStatementTimeoutMs?: number;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>` (METRICS_TOKEN). */
+  metricsToken?: string;
   writer: TelemetryWriter;
   /** Shared with the writer, so partitions made for one path are known to the other. */
   partitions?: Partitions;
@@ -57,6 +70,8 @@ export interface AppDeps {
     maxBatchBytes?: number;
     maxNdjsonBytes?: number;
     maxFutureSkewSeconds?: number;
+    /** JSON batches over 256 KiB handled at once (MAX_CONCURRENT_LARGE_BATCHES). */
+    maxLargeBatches?: number;
   };
   /** The fleet view's cache, built by the entry point; a fresh one over the read pool when absent. */
   fleetCache?: FleetCache;
@@ -129,7 +144,9 @@ export function createApp(deps: AppDeps) {
   });
   if (deps.metrics) {
     const { registry } = deps.metrics;
-    app.get("/metrics", async (c) => c.body(await registry.metrics(), 200, { "Content-Type": registry.contentType }));
+    app.get("/metrics", requireMetricsToken(deps.metricsToken), async (c) =>
+      c.body(await registry.metrics(), 200, { "Content-Type": registry.contentType }),
+    );
   }
 
   // Access policy, in one place: ingest keys write readings, read keys read, admin does all.
@@ -144,8 +161,16 @@ export function createApp(deps: AppDeps) {
     for (const path of ["/v1/admin/*", "/v1/keys", "/v1/keys/*"]) app.use(path, requireScope("admin"));
   }
   if (deps.rateLimits) app.use("/v1/*", rateLimit(deps.rateLimits));
+  // Each request of these groups holds a permit of its pool's gate while it runs; writes
+  // take theirs where they take a connection (the writer's flushes, uploads).
+  const { gates } = deps;
+  app.use("/v1/mappings", holdPermit(gates?.write));
+  app.use("/v1/mappings/*", holdPermit(gates?.write));
+  for (const path of ["/v1/vehicles/*", "/v1/meters/*", "/v1/admin/*"]) app.use(path, holdPermit(gates?.read));
+  app.use("/v1/analytics/*", holdPermit(gates?.analytics ?? gates?.read));
 
   const readSql = deps.readSql ?? deps.sql;
+  const primaryReadSql = deps.primaryReadSql ?? deps.sql;
   // Mounted in one chain so the app's type carries every /v1 route (AppType, for hc).
   const routes = app
     .route(
@@ -159,10 +184,12 @@ export function createApp(deps: AppDeps) {
         maxNdjsonBytes: deps.limits?.maxNdjsonBytes ?? DEFAULT_LIMITS.maxNdjsonBytes,
         metrics: deps.metrics,
         backlog: deps.backlog,
+        maxLargeBatches: deps.limits?.maxLargeBatches ?? DEFAULT_LIMITS.maxLargeBatches,
+        writeGate: gates?.write,
       }),
     )
     .route("/v1/mappings", mappingRoutes(deps.sql, now))
-    .route("/v1", stateRoutes(deps.db))
+    .route("/v1", stateRoutes(deps.primaryReadSql ? createDb(primaryReadSql) : deps.db))
     .route(
       "/v1/analytics",
       analyticsRoutes({
@@ -172,7 +199,10 @@ export function createApp(deps: AppDeps) {
         thresholds: { ...DEFAULT_THRESHOLDS, ...deps.thresholds },
       }),
     )
-    .route("/v1/admin", adminRoutes(deps.sql, partitions, now));
+    .route(
+      "/v1/admin",
+      adminRoutes({ sql: primaryReadSql, partitions, now, statementTimeoutMs: deps.adminStatementTimeoutMs }),
+    );
   if (keys) app.route("/v1/keys", keyRoutes(keys));
 
   // The API described, open like /healthz: built once, on first request, when every route

@@ -8,9 +8,12 @@ const integer = (min: number, max: number) => z.coerce.number().int().min(min).m
 /** The request limits when unset: here, and in createApp when its caller gives none. */
 export const DEFAULT_LIMITS = {
   maxBatchReadings: 10_000,
-  maxBatchBytes: 16 * 1024 * 1024,
+  // 10,000 readings (MAX_BATCH_READINGS) take about 1.3 MB as JSON: room to spare, and a
+  // body that could only be junk is refused before it is read.
+  maxBatchBytes: 2 * 1024 * 1024,
   maxNdjsonBytes: 1024 * 1024 * 1024,
   maxFutureSkewSeconds: 300,
+  maxLargeBatches: 4,
 } as const;
 
 /** The data-quality flags' thresholds when unset, likewise. */
@@ -28,6 +31,14 @@ const configSchema = z.object({
   // At least 2: migrations and partition maintenance hold one connection while using another.
   DATABASE_POOL_SIZE: integer(2, 500).default(10),
   DATABASE_CONNECT_TIMEOUT_SECONDS: integer(1, 120).default(5),
+  // Reads (analytics, hot state, admin stats, /metrics) have a pool of their own, so they
+  // can never take the connections writes need.
+  DATABASE_READ_POOL_SIZE: integer(1, 500).default(5),
+  // How long a request waits for a connection before a 503; with the statement timeouts
+  // it stays below the HTTP server's 30 s idle timeout, which would cut the socket.
+  DATABASE_ACQUIRE_TIMEOUT_MS: integer(50, 20_000).default(5_000),
+  ANALYTICS_STATEMENT_TIMEOUT_MS: integer(10, 20_000).default(15_000),
+  ADMIN_STATEMENT_TIMEOUT_MS: integer(10, 20_000).default(10_000),
   DATA_DIR: z.string().min(1).default(".data"),
   EMBEDDED_PG_PORT: integer(1, 65535).default(54329),
   MAX_BATCH_READINGS: integer(1, 1_000_000).default(DEFAULT_LIMITS.maxBatchReadings),
@@ -64,6 +75,10 @@ const configSchema = z.object({
   ROLLUP_TAKEOVER_MS: integer(100, 600_000).default(1_000),
   ROLLUP_RUN_LIMIT: integer(1, 10_000_000).default(100_000),
   ROLLUP_CLAIM: z.enum(["delete", "mark"]).default("delete"),
+  // JSON batches over 256 KiB parsed, checked and written at once; past it, 503 busy.
+  MAX_CONCURRENT_LARGE_BATCHES: integer(1, 256).default(DEFAULT_LIMITS.maxLargeBatches),
+  METRICS_TOKEN: z.string().trim().min(16, "must be at least 16 characters").optional(),
+  METRICS_CACHE_MS: integer(0, 60_000).default(5_000),
   ROLLUP_PENDING_LIMIT: integer(1, 1_000_000_000).default(1_000_000),
 });
 

@@ -13,6 +13,7 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { bundleDashboard } from "./dashboard/bundle.ts";
 import { createSql, type Sql } from "./db/client.ts";
 import { type Database, openDatabase } from "./db/database.ts";
+import { PoolGate } from "./db/pool-gate.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics, type Metrics } from "./observability/metrics.ts";
 import { loadReferenceScript } from "./openapi/reference-script.ts";
@@ -23,15 +24,21 @@ import { BacklogGate } from "./rollups/backlog.ts";
 import { createGroupCommitWriter } from "./telemetry/group-commit-writer.ts";
 import { createDirectWriter, type TelemetryWriter } from "./telemetry/writer.ts";
 
+// The aggregator's session and partition maintenance hold write-pool connections outside
+// the gate: its permits are the rest.
+const WRITE_POOL_HELD_OUTSIDE_GATE = 2;
+
 function createWriter(
   config: Config,
   sql: Sql,
   partitions: Partitions,
   metrics: Metrics,
   log: Logger,
+  gate: PoolGate,
 ): TelemetryWriter {
-  if (config.WRITE_MODE === "direct") return createDirectWriter(sql, partitions);
+  if (config.WRITE_MODE === "direct") return createDirectWriter(sql, partitions, gate);
   return createGroupCommitWriter(sql, partitions, {
+    gate,
     maxQueued: config.WRITE_QUEUE_LIMIT,
     maxFlush: config.WRITE_FLUSH_MAX,
     flushConcurrency: config.WRITE_FLUSH_CONCURRENCY,
@@ -56,13 +63,35 @@ async function startServing(config: Config, log: Logger, database: Database) {
   });
   await maintenance.first;
 
+  // Reads have their own pool on the primary, so they never take the connections writes
+  // need; analytics may read from a replica instead, and never write there.
+  const readPool = (url: string) =>
+    createSql({
+      url,
+      poolSize: config.DATABASE_READ_POOL_SIZE,
+      connectTimeoutSeconds: config.DATABASE_CONNECT_TIMEOUT_SECONDS,
+      statementTimeoutMs: config.ANALYTICS_STATEMENT_TIMEOUT_MS,
+    });
+  const primaryReadSql = readPool(database.url);
+  const replicaSql = config.DATABASE_READ_URL ? readPool(config.DATABASE_READ_URL) : undefined;
+  const waitMs = config.DATABASE_ACQUIRE_TIMEOUT_MS;
+  const writePermits = Math.max(1, config.DATABASE_POOL_SIZE - WRITE_POOL_HELD_OUTSIDE_GATE);
+  const gates = {
+    write: new PoolGate(writePermits, waitMs),
+    read: new PoolGate(config.DATABASE_READ_POOL_SIZE, waitMs),
+    analytics: replicaSql ? new PoolGate(config.DATABASE_READ_POOL_SIZE, waitMs) : undefined,
+  };
+
   // The queue-depth gauge reads the writer when scraped, by then long created.
   const metrics = createMetrics({
-    sql: database.sql,
+    sql: primaryReadSql,
     poolSize: config.DATABASE_POOL_SIZE,
+    readPoolSize: config.DATABASE_READ_POOL_SIZE,
     queued: () => writer.queued(),
+    cacheMs: config.METRICS_CACHE_MS,
+    backlogCap: config.ROLLUP_PENDING_LIMIT + 1,
   });
-  const writer = createWriter(config, database.sql, partitions, metrics, log);
+  const writer = createWriter(config, database.sql, partitions, metrics, log, gates.write);
 
   let keys: KeyStore | undefined;
   if (config.API_MASTER_KEY) {
@@ -89,14 +118,7 @@ async function startServing(config: Config, log: Logger, database: Database) {
     return undefined;
   });
 
-  // Analytics may read from a replica; writes, state and mappings never do.
-  const readSql = config.DATABASE_READ_URL
-    ? createSql({
-        url: config.DATABASE_READ_URL,
-        poolSize: config.DATABASE_POOL_SIZE,
-        connectTimeoutSeconds: config.DATABASE_CONNECT_TIMEOUT_SECONDS,
-      })
-    : undefined;
+  const readSql = replicaSql ?? primaryReadSql;
   // One aggregator per database: every instance runs one, the one holding its lock works.
   const aggregator = config.ROLLUP_AGGREGATOR
     ? new Aggregator({
@@ -122,7 +144,11 @@ async function startServing(config: Config, log: Logger, database: Database) {
   const app = createApp({
     sql: database.sql,
     readSql,
-    fleetCache: new FleetCache(readSql ?? database.sql),
+    primaryReadSql,
+    gates,
+    adminStatementTimeoutMs: config.ADMIN_STATEMENT_TIMEOUT_MS,
+    metricsToken: config.METRICS_TOKEN,
+    fleetCache: new FleetCache(readSql),
     backlog,
     thresholds: { minCoverage: config.ANALYTICS_MIN_COVERAGE, maxBatteryTemp: config.ANALYTICS_MAX_BATTERY_TEMP },
     db: database.db,
@@ -142,6 +168,7 @@ async function startServing(config: Config, log: Logger, database: Database) {
       maxBatchBytes: config.MAX_BATCH_BYTES,
       maxNdjsonBytes: config.MAX_NDJSON_BYTES,
       maxFutureSkewSeconds: config.MAX_FUTURE_SKEW_SECONDS,
+      maxLargeBatches: config.MAX_CONCURRENT_LARGE_BATCHES,
     },
   });
 
@@ -158,7 +185,8 @@ async function startServing(config: Config, log: Logger, database: Database) {
   });
   log.info({ url: server.url.toString(), writeMode: config.WRITE_MODE }, "listening");
 
-  return { server, writer, maintenance, readSql, aggregator, backlog };
+  const closeReadPools = () => Promise.all([primaryReadSql.end({ timeout: 5 }), replicaSql?.end({ timeout: 5 })]);
+  return { server, writer, maintenance, closeReadPools, aggregator, backlog };
 }
 
 async function main() {
@@ -181,7 +209,7 @@ async function main() {
     await database.close().catch(() => {});
     throw error;
   });
-  const { server, writer, maintenance, readSql, aggregator, backlog } = started;
+  const { server, writer, maintenance, closeReadPools, aggregator, backlog } = started;
 
   let isStopping = false;
   const stop = async (signal: string) => {
@@ -200,7 +228,7 @@ async function main() {
     await writer.close();
     backlog.stop();
     await aggregator?.stop();
-    await readSql?.end({ timeout: 5 });
+    await closeReadPools();
     await database.close();
     clearTimeout(deadline);
     log.info("stopped");

@@ -18,6 +18,8 @@ export interface DbOptions {
   url: string;
   poolSize: number;
   connectTimeoutSeconds: number;
+  /** PostgreSQL's statement_timeout for every statement of the pool; none when absent. */
+  statementTimeoutMs?: number;
 }
 
 const NUMERIC_OID = 1700;
@@ -39,7 +41,12 @@ export function createSql(options: DbOptions): Sql {
     // long fleet window's aggregate spills to disk. jit off: the queries here last
     // milliseconds, and a server built with JIT (Debian's is) would spend about 100 ms
     // compiling the fleet view's plan, whose estimated cost is above jit_above_cost.
-    connection: { application_name: APPLICATION_NAME, work_mem: "32MB", jit: "off" },
+    connection: {
+      application_name: APPLICATION_NAME,
+      work_mem: "32MB",
+      jit: "off",
+      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    },
     types: {
       numeric: {
         to: NUMERIC_OID,

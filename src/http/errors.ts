@@ -57,9 +57,31 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** 57014 query_canceled: a statement_timeout ran out (or an operator cancelled the query). */
+export function isQueryTimeout(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (code === "57014") return true;
+    current = cause;
+  }
+  return false;
+}
+
+// 503 rather than 504: the service is not a gateway, and the cure is the same as for a
+// busy database (retry later, or ask for a shorter window).
+export const queryTimeout = () =>
+  new AppError(
+    503,
+    "query_timeout",
+    "the query took longer than this service allows; retry later or ask for a shorter window",
+    undefined,
+    { "Retry-After": "5" },
+  );
+
 export function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (isDatabaseUnavailable(error)) return databaseUnavailable();
+  if (isQueryTimeout(error)) return queryTimeout();
   if (error instanceof HTTPException) {
     if (error.status === 413) return new AppError(413, "payload_too_large", "request body is too large");
     if (error.status === 400) return new AppError(400, "malformed_json", "request body is not valid JSON");

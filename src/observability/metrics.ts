@@ -1,32 +1,29 @@
 // Prometheus metrics (prom-client), one registry per app so tests and several apps in one
 // process never share counters. Gauges that describe state outside the process (queue
-// depth, pool connections, partitions) are read when scraped, not kept up to date.
+// depth, pool connections, partitions) are read when scraped, not kept up to date; those
+// from the database are cached for a few seconds (database-gauges.ts).
 import client from "prom-client";
-import { APPLICATION_NAME, type Sql } from "../db/client.ts";
-import { PARTITIONED_TABLES } from "../partitions/partitions.ts";
-import { type RollupBacklog, rollupBacklog } from "../rollups/backlog.ts";
+import type { Sql } from "../db/client.ts";
+import type { RollupBacklog } from "../rollups/backlog.ts";
+import { databaseFigures } from "./database-gauges.ts";
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
 export interface MetricSources {
+  /** Where the database's figures are read: the read pool in production. */
   sql: Sql;
+  /** The write pool's size (DATABASE_POOL_SIZE). */
   poolSize: number;
+  /** The read pool's size (DATABASE_READ_POOL_SIZE), when there is one. */
+  readPoolSize?: number;
   queued?: () => number;
+  /** How long the database's figures are reused (METRICS_CACHE_MS); 0 when absent. */
+  cacheMs?: number;
+  /** Pending readings counted per table at most (ROLLUP_PENDING_LIMIT + 1 in production). */
+  backlogCap?: number;
 }
 
-/**
- * The backlog read once per scrape, however many gauges show it: the registry collects
- * every metric at once, so the gauges share the read in flight.
- */
-function oncePerScrape<T>(read: () => Promise<T>): () => Promise<T> {
-  let inFlight: Promise<T> | undefined;
-  return () => {
-    inFlight ??= read().finally(() => {
-      inFlight = undefined;
-    });
-    return inFlight;
-  };
-}
+const DEFAULT_BACKLOG_CAP = 10_000_000;
 
 export function createMetrics(sources: MetricSources) {
   const registry = new client.Registry();
@@ -86,21 +83,31 @@ export function createMetrics(sources: MetricSources) {
     }),
   };
 
-  const backlog = oncePerScrape(() => rollupBacklog(sources.sql).catch(() => undefined));
+  const databaseReads = new client.Counter({
+    name: "fleet_metrics_database_reads_total",
+    help: "Times /metrics read its gauges from the database (at most once per METRICS_CACHE_MS).",
+    registers,
+  });
+  const figures = databaseFigures({
+    sql: sources.sql,
+    cacheMs: sources.cacheMs ?? 0,
+    backlogCap: sources.backlogCap ?? DEFAULT_BACKLOG_CAP,
+    onRead: () => databaseReads.inc(),
+  });
   const backlogGauge = (name: string, help: string, pick: (figures: RollupBacklog) => number | undefined) =>
     new client.Gauge({
       name,
       help,
       registers,
       async collect() {
-        const figures = await backlog();
-        const value = figures && pick(figures);
+        const backlog = (await figures()).backlog;
+        const value = backlog && pick(backlog);
         if (value !== undefined) this.set(value);
       },
     });
   backlogGauge(
     "fleet_rollup_pending_readings",
-    "Readings stored but not yet added to the rollups.",
+    "Readings stored but not yet added to the rollups (counted up to the backlog gate's bound).",
     (figures) => figures.pendingReadings,
   );
   backlogGauge(
@@ -124,10 +131,10 @@ export function createMetrics(sources: MetricSources) {
   });
   new client.Gauge({
     name: "fleet_db_pool_size",
-    help: "Connections the pool may open.",
+    help: "Connections the service's pools may open, the write pool's and the read pool's together.",
     registers,
     collect() {
-      this.set(sources.poolSize);
+      this.set(sources.poolSize + (sources.readPoolSize ?? 0));
     },
   });
   new client.Gauge({
@@ -136,13 +143,8 @@ export function createMetrics(sources: MetricSources) {
     labelNames: ["state"] as const,
     registers,
     async collect() {
+      const rows = (await figures()).connections;
       this.reset();
-      const rows = await sources.sql<{ state: string; count: number }[]>`
-        select coalesce(state, 'unknown') as state, count(*)::int as count
-        from pg_stat_activity
-        where datname = current_database() and application_name = ${APPLICATION_NAME}
-        group by 1
-      `.catch(() => []);
       for (const row of rows) this.set({ state: row.state }, row.count);
     },
   });
@@ -152,13 +154,8 @@ export function createMetrics(sources: MetricSources) {
     labelNames: ["table"] as const,
     registers,
     async collect() {
+      const rows = (await figures()).partitions;
       this.reset();
-      const rows = await sources.sql<{ table: string; count: number }[]>`
-        select parent.relname as table, count(*)::int as count
-        from pg_inherits join pg_class parent on parent.oid = pg_inherits.inhparent
-        where parent.relname in ${sources.sql(PARTITIONED_TABLES)}
-        group by 1
-      `.catch(() => []);
       for (const row of rows) this.set({ table: row.table }, row.count);
     },
   });

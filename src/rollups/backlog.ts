@@ -15,13 +15,21 @@ export interface RollupBacklog {
   lastRunAt: string | null;
 }
 
-/** The exact backlog: counts every pending row, so it costs a scan of the backlog. */
-export async function rollupBacklog(sql: Queryable): Promise<RollupBacklog> {
+/**
+ * The backlog: every pending row counted (a scan of the backlog), or, given `cap`, at most
+ * `cap` rows of each table, so the figure stays cheap however large the backlog grows
+ * (the oldest is then the oldest of the rows counted).
+ */
+export async function rollupBacklog(sql: Queryable, cap?: number): Promise<RollupBacklog> {
+  // limit null is no limit at all.
+  const limit = cap ?? null;
   const [row] = await sql<{ pending: number; oldest: number | null; lastRunAt: number | null }[]>`
     with pending as (
-      select count(*) as readings, min(queued_at) as oldest from meter_pending
+      select count(*) as readings, min(queued_at) as oldest
+      from (select queued_at from meter_pending limit ${limit}) meters
       union all
-      select count(*), min(queued_at) from vehicle_pending
+      select count(*), min(queued_at)
+      from (select queued_at from vehicle_pending limit ${limit}) vehicles
     )
     select (select sum(readings) from pending)::float8 as pending,
            extract(epoch from clock_timestamp() - (select min(oldest) from pending))::float8 as oldest,

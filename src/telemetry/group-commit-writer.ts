@@ -10,9 +10,10 @@
 // with a 503; none of them was acknowledged. When the database is unreachable, readings
 // still queued are answered 503 at once rather than each waiting out a connect timeout.
 import type { Sql } from "../db/client.ts";
+import type { PoolGate } from "../db/pool-gate.ts";
 import { AppError, isDatabaseUnavailable } from "../http/errors.ts";
 import type { Partitions } from "../partitions/partitions.ts";
-import type { MeterReading, VehicleReading } from "./schemas.ts";
+import type { Batch, MeterReading, VehicleReading } from "./schemas.ts";
 import { readingKey } from "./store.ts";
 import {
   countOutcome,
@@ -32,6 +33,8 @@ export interface GroupCommitOptions {
   flushConcurrency: number;
   /** Told about every flush, for metrics and logs. */
   onFlush?: (event: FlushEvent) => void;
+  /** Bounds how long a flush or a batch waits for a connection (503 database_busy past it). */
+  gate?: PoolGate;
 }
 
 export interface FlushEvent {
@@ -64,6 +67,10 @@ export function createGroupCommitWriter(
   let flushing = 0;
   let isClosed = false;
   let drained: (() => void) | undefined;
+  const write = (batch: Batch) => {
+    const run = () => writeReadings(sql, partitions, batch);
+    return options.gate ? options.gate.run(run) : run();
+  };
 
   function enqueue(item: (settle: Settle) => Pending): Promise<WriteOutcome> {
     if (isClosed) return Promise.reject(shuttingDown());
@@ -98,7 +105,7 @@ export function createGroupCommitWriter(
     }
     let keys: StoredKeys;
     try {
-      keys = await writeReadings(sql, partitions, { meters, vehicles });
+      keys = await write({ meters, vehicles });
     } catch (error) {
       options.onFlush?.({ readings: items.length, durationMs: performance.now() - started, error });
       let failed = items;
@@ -108,7 +115,9 @@ export function createGroupCommitWriter(
         failed = items.concat(queue);
         queue = [];
       }
-      const answer = isDatabaseUnavailable(error) ? error : flushFailed();
+      // A 503 of our own (no connection came free in time) already says what to do.
+      const isAnswer = isDatabaseUnavailable(error) || (error instanceof AppError && error.status === 503);
+      const answer = isAnswer ? error : flushFailed();
       for (const item of failed) item.settle.reject(answer);
       return;
     }
@@ -133,7 +142,7 @@ export function createGroupCommitWriter(
     async writeBatch(batch) {
       // A batch is already a group: it gets its own transaction, beside the queue.
       if (isClosed) throw shuttingDown();
-      return countOutcome(batch, await writeReadings(sql, partitions, batch));
+      return countOutcome(batch, await write(batch));
     },
     queued: () => queue.length,
     async close() {

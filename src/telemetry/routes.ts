@@ -2,6 +2,8 @@
 // writer reports the reading committed; 201 for a new reading, 200 for a replay.
 import { Hono } from "hono";
 import type { Sql } from "../db/client.ts";
+import type { PoolGate } from "../db/pool-gate.ts";
+import { checkJsonBody, Slots } from "../http/json-body.ts";
 import { limitBody, requireJson, requireMediaType } from "../http/middleware.ts";
 import { validate } from "../http/validate.ts";
 import type { Metrics } from "../observability/metrics.ts";
@@ -20,9 +22,17 @@ export interface TelemetryRouteDeps {
   metrics?: Metrics;
   /** Refuses writes (503 overloaded) while the rollups' backlog is over its bound. */
   backlog?: { check(): void };
+  /** Large JSON batches (over LARGE_BATCH_CHARS) handled at once; past it, 503 busy. */
+  maxLargeBatches: number;
+  /** An upload holds a connection of the write pool throughout: it takes a permit of its gate. */
+  writeGate?: PoolGate;
 }
 
 const SINGLE_READING_BYTES = 64 * 1024;
+/** A batch of 2,000 readings is about this large; smaller ones are not worth bounding. */
+export const LARGE_BATCH_CHARS = 256 * 1024;
+/** A batch nests 3 deep (body, list, reading); the slack leaves room for clients' extra fields. */
+export const MAX_JSON_DEPTH = 8;
 
 const answer = (outcome: WriteOutcome) =>
   outcome === "stored" ? ({ status: "stored" } as const) : ({ status: "duplicate" } as const);
@@ -30,6 +40,15 @@ const answer = (outcome: WriteOutcome) =>
 export function telemetryRoutes(deps: TelemetryRouteDeps) {
   const { writer, schemas, metrics } = deps;
   const lineSchema = ndjsonLineSchema(schemas);
+  const jsonBatchLimits = {
+    maxDepth: MAX_JSON_DEPTH,
+    largeBytes: LARGE_BATCH_CHARS,
+    largeSlots: new Slots(deps.maxLargeBatches),
+  };
+  const upload = (body: ReadableStream<Uint8Array> | null) => {
+    const write = () => writeNdjson(deps.sql, deps.partitions, lineSchema, body, deps.maxNdjsonBytes);
+    return deps.writeGate ? deps.writeGate.run(write) : write();
+  };
 
   const single = (kind: "meter" | "vehicle", outcome: WriteOutcome) => {
     metrics?.readings.inc({ kind, outcome });
@@ -69,10 +88,10 @@ export function telemetryRoutes(deps: TelemetryRouteDeps) {
       requireMediaType("application/json", NDJSON),
       async (c, next) => {
         if (!c.req.header("content-type")?.toLowerCase().startsWith(NDJSON)) return next();
-        const outcome = await writeNdjson(deps.sql, deps.partitions, lineSchema, c.req.raw.body, deps.maxNdjsonBytes);
-        return c.json(...batch(outcome));
+        return c.json(...batch(await upload(c.req.raw.body)));
       },
       limitBody(deps.maxBatchBytes),
+      checkJsonBody(jsonBatchLimits),
       validate("json", schemas.batch),
       async (c) => c.json(...batch(await writer.writeBatch(c.req.valid("json")))),
     );

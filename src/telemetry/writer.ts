@@ -2,6 +2,7 @@
 // the way writes are grouped can change (one transaction per request here) without the
 // HTTP layer knowing; every implementation answers only after its transaction commits.
 import type { Sql } from "../db/client.ts";
+import type { PoolGate } from "../db/pool-gate.ts";
 import { AppError } from "../http/errors.ts";
 import { isMissingPartition, type Partitions } from "../partitions/partitions.ts";
 import type { Batch, MeterReading, VehicleReading } from "./schemas.ts";
@@ -104,11 +105,11 @@ export function combineOutcomes(meters: KindOutcome, vehicles: KindOutcome): Bat
 }
 
 /** One transaction per request: for runtimes without a long-lived process. */
-export function createDirectWriter(sql: Sql, partitions: Partitions): TelemetryWriter {
+export function createDirectWriter(sql: Sql, partitions: Partitions, gate?: PoolGate): TelemetryWriter {
   let isClosed = false;
   const write = (batch: Batch) => {
     if (isClosed) throw shuttingDown();
-    return writeReadings(sql, partitions, batch);
+    return gate ? gate.run(() => writeReadings(sql, partitions, batch)) : writeReadings(sql, partitions, batch);
   };
   return {
     async writeMeter(reading) {
