@@ -20,6 +20,7 @@ export const databaseBusy = (waitedMs: number) =>
 export class PoolGate {
   private readonly semaphore: Semaphore;
   private readonly bounded: SemaphoreInterface;
+  private waiters = 0;
 
   constructor(
     /** Work that may hold a connection at once: the pool's size, less what runs outside the gate. */
@@ -32,13 +33,28 @@ export class PoolGate {
   }
 
   /** Runs `work` holding a permit; throws databaseBusy when none comes free in time. */
-  run<T>(work: () => Promise<T>): Promise<T> {
-    return this.bounded.runExclusive(work);
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    this.waiters++;
+    let isHolding = false;
+    try {
+      return await this.bounded.runExclusive(() => {
+        this.waiters--;
+        isHolding = true;
+        return work();
+      });
+    } finally {
+      if (!isHolding) this.waiters--;
+    }
   }
 
-  /** Permits free right now (for tests and metrics). */
+  /** Permits free right now. */
   get available(): number {
     return Math.max(0, this.semaphore.getValue());
+  }
+
+  /** Work waiting for a permit right now. */
+  get waiting(): number {
+    return this.waiters;
   }
 }
 
