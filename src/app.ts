@@ -143,9 +143,9 @@ export function createApp(deps: AppDeps) {
     return c.json({ status: "ready" });
   });
   if (deps.metrics) {
-    const { registry } = deps.metrics;
+    const { registry, render } = deps.metrics;
     app.get("/metrics", requireMetricsToken(deps.metricsToken), async (c) =>
-      c.body(await registry.metrics(), 200, { "Content-Type": registry.contentType }),
+      c.body(await render(), 200, { "Content-Type": registry.contentType }),
     );
   }
 

@@ -89,6 +89,7 @@ async function startServing(config: Config, log: Logger, database: Database) {
     readPoolSize: config.DATABASE_READ_POOL_SIZE,
     queued: () => writer.queued(),
     cacheMs: config.METRICS_CACHE_MS,
+    renderCacheMs: Math.min(1_000, config.METRICS_CACHE_MS),
     backlogCap: config.ROLLUP_PENDING_LIMIT + 1,
   });
   const writer = createWriter(config, database.sql, partitions, metrics, log, gates.write);

@@ -37,6 +37,21 @@ describe("GET /metrics from the database", () => {
     expect(metricValue((await scrape(app)).text, "fleet_metrics_database_reads_total")).toBe(1);
   });
 
+  it("renders the text once for concurrent scrapes within the render period", async () => {
+    const metrics = createMetrics({ sql: t.database.sql, poolSize: 8, renderCacheMs: 60_000 });
+    const app = createApp({ sql: t.database.sql, db: t.database.db, writer: t.writer, metrics });
+    let renders = 0;
+    const render = metrics.registry.metrics.bind(metrics.registry);
+    metrics.registry.metrics = () => {
+      renders++;
+      return render();
+    };
+    const texts = await Promise.all(Array.from({ length: 20 }, async () => (await scrape(app)).text));
+    expect(new Set(texts).size).toBe(1);
+    await scrape(app);
+    expect(renders).toBe(1);
+  });
+
   it("reads again once the period is over (here: none)", async () => {
     const app = appWith({ cacheMs: 0 });
     await scrape(app);

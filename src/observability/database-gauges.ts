@@ -6,6 +6,7 @@
 import { APPLICATION_NAME, type Sql } from "../db/client.ts";
 import { PARTITIONED_TABLES } from "../partitions/partitions.ts";
 import { type RollupBacklog, rollupBacklog } from "../rollups/backlog.ts";
+import { sharedRead } from "./shared-read.ts";
 
 export interface DatabaseFigures {
   /** Undefined when the read failed: the gauges then keep their last values. */
@@ -43,22 +44,10 @@ async function readFigures(sql: Sql, backlogCap: number): Promise<DatabaseFigure
   return { backlog, connections: [...connections], partitions: [...partitions] };
 }
 
-/** Answers the figures, from the cache while fresh, else from one shared read. */
+/** Answers the figures, from the last read while fresh, else from one shared read. */
 export function databaseFigures(options: DatabaseGaugeOptions): () => Promise<DatabaseFigures> {
-  let cached: { figures: DatabaseFigures; readAt: number } | undefined;
-  let inFlight: Promise<DatabaseFigures> | undefined;
-  return () => {
-    if (cached && performance.now() - cached.readAt < options.cacheMs) return Promise.resolve(cached.figures);
-    inFlight ??= (async () => {
-      options.onRead?.();
-      try {
-        const figures = await readFigures(options.sql, options.backlogCap);
-        cached = { figures, readAt: performance.now() };
-        return figures;
-      } finally {
-        inFlight = undefined;
-      }
-    })();
-    return inFlight;
-  };
+  return sharedRead(options.cacheMs, () => {
+    options.onRead?.();
+    return readFigures(options.sql, options.backlogCap);
+  });
 }

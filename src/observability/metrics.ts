@@ -6,6 +6,7 @@ import client from "prom-client";
 import type { Sql } from "../db/client.ts";
 import type { RollupBacklog } from "../rollups/backlog.ts";
 import { databaseFigures } from "./database-gauges.ts";
+import { sharedRead } from "./shared-read.ts";
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -21,6 +22,11 @@ export interface MetricSources {
   cacheMs?: number;
   /** Pending readings counted per table at most (ROLLUP_PENDING_LIMIT + 1 in production). */
   backlogCap?: number;
+  /**
+   * How long one rendering of /metrics is served to every scrape (1 s in production):
+   * rendering the process metrics alone takes tens of milliseconds of the only thread.
+   */
+  renderCacheMs?: number;
 }
 
 const DEFAULT_BACKLOG_CAP = 10_000_000;
@@ -160,5 +166,7 @@ export function createMetrics(sources: MetricSources) {
     },
   });
 
-  return metrics;
+  /** The /metrics text, rendered once per renderCacheMs whoever scrapes. */
+  const render = sharedRead(sources.renderCacheMs ?? 0, () => registry.metrics());
+  return { ...metrics, render };
 }
