@@ -1,12 +1,13 @@
 // Ingest under read pressure and /healthz under big bodies, against a running service:
 //
-//   bun bench/pressure.ts --url http://127.0.0.1:3000 [--seconds 15] [--devices 1000]
+//   bun bench/pressure.ts --url http://127.0.0.1:3000 [--seconds 15] [--devices 1000] [--healthz-only]
 //
 // 1. Seeds `devices` vehicles and meters with a day of hourly readings, linked in pairs.
 // 2. Ingest alone: 4 clients send single readings for `seconds`; p50/p99/max.
 // 3. The same while 20 clients ask for the 31-day fleet view and 20 scrape /metrics.
-// 4. /healthz probed every 20 ms while four 16 MB bodies of `[` arrive at once (sent by
-//    curl, so this process only probes); their answers and the probe's latencies.
+// 4. /healthz probed every 20 ms for 3 s alone (what the machine's load costs it), then
+//    while four 16 MB bodies of `[` arrive at once (sent by curl, so this process only
+//    probes); their answers and the probe's latencies.
 // Run it against the service as configured by default (open, no keys).
 import { randomUUID } from "node:crypto";
 import { writeFile } from "node:fs/promises";
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     url: { type: "string", default: "http://127.0.0.1:3000" },
     seconds: { type: "string", default: "15" },
     devices: { type: "string", default: "1000" },
+    "healthz-only": { type: "boolean", default: false },
   },
 });
 const base = values.url as string;
@@ -101,6 +103,17 @@ async function reads(clients: number, path: string, until: number) {
   return { ...summary(latencies), statuses: Object.fromEntries(statuses) };
 }
 
+async function healthzAlone(ms: number) {
+  const latencies: number[] = [];
+  for (const until = performance.now() + ms; performance.now() < until; ) {
+    const started = performance.now();
+    await (await fetch(`${base}/healthz`)).arrayBuffer();
+    latencies.push(performance.now() - started);
+    await Bun.sleep(20);
+  }
+  return summary(latencies);
+}
+
 async function healthzDuringBigBodies() {
   const file = join(tmpdir(), `pressure-deep-${process.pid}.json`);
   await writeFile(file, "[".repeat(16_000_000));
@@ -149,17 +162,20 @@ const fleetPath = () => {
   return `/v1/analytics/fleet?from=${from.toISOString()}&to=${to.toISOString()}`;
 };
 
-await seed();
-console.log(JSON.stringify({ phase: "seeded", devices }));
-const alone = await ingest(4, performance.now() + seconds * 1000);
-console.log(JSON.stringify({ phase: "ingest alone", ...alone }));
-const until = performance.now() + seconds * 1000;
-const [pressed, fleet, metrics] = await Promise.all([
-  ingest(4, until),
-  reads(20, fleetPath(), until),
-  reads(20, "/metrics", until),
-]);
-console.log(JSON.stringify({ phase: "ingest with 20 fleet + 20 /metrics clients", ...pressed }));
-console.log(JSON.stringify({ phase: "fleet clients", ...fleet }));
-console.log(JSON.stringify({ phase: "/metrics clients", ...metrics }));
+if (!values["healthz-only"]) {
+  await seed();
+  console.log(JSON.stringify({ phase: "seeded", devices }));
+  const alone = await ingest(4, performance.now() + seconds * 1000);
+  console.log(JSON.stringify({ phase: "ingest alone", ...alone }));
+  const until = performance.now() + seconds * 1000;
+  const [pressed, fleet, metrics] = await Promise.all([
+    ingest(4, until),
+    reads(20, fleetPath(), until),
+    reads(20, "/metrics", until),
+  ]);
+  console.log(JSON.stringify({ phase: "ingest with 20 fleet + 20 /metrics clients", ...pressed }));
+  console.log(JSON.stringify({ phase: "fleet clients", ...fleet }));
+  console.log(JSON.stringify({ phase: "/metrics clients", ...metrics }));
+}
+console.log(JSON.stringify({ phase: "/healthz alone", ...(await healthzAlone(3_000)) }));
 console.log(JSON.stringify({ phase: "/healthz during four 16 MB bodies", ...(await healthzDuringBigBodies()) }));

@@ -23,7 +23,7 @@ export interface Operation {
 }
 
 const bodyErrors = {
-  400: "The body is not valid JSON (malformed_json), ended early (incomplete_body), or failed validation (validation_failed: `details` names each bad field)",
+  400: "The body is not valid JSON (malformed_json), nests too deep (nesting_too_deep), ended early (incomplete_body), or failed validation (validation_failed: `details` names each bad field)",
   413: "The body is larger than the route takes (payload_too_large)",
   415: "Content-Type is not one the route takes (unsupported_media_type)",
 } as const;
@@ -31,7 +31,7 @@ const queryErrors = { 400: "A parameter failed validation (validation_failed: `d
 const vehicleNotFound = { 404: "The vehicle has never been seen (not_found)" } as const;
 
 const ingestDescription =
-  "A 2xx is sent only once the reading is committed. A replay of a reading already stored (same device, same instant to the millisecond) changes nothing and answers 200 duplicate. 503 overloaded (write queue full, or the rollups too far behind) / write_failed / shutting_down: retry after Retry-After.";
+  "A 2xx is sent only once the reading is committed. A replay of a reading already stored (same device, same instant to the millisecond) changes nothing and answers 200 duplicate. 503 overloaded (write queue full, or the rollups too far behind) / database_busy (no connection came free in time) / busy (too many large batches at once) / write_failed / shutting_down: retry after Retry-After.";
 
 export const OPERATIONS: Record<string, Operation> = {
   "get /healthz": {
