@@ -34,9 +34,10 @@ const configSchema = z.object({
   // Reads (analytics, hot state, admin stats, /metrics) have a pool of their own, so they
   // can never take the connections writes need.
   DATABASE_READ_POOL_SIZE: integer(1, 500).default(5),
-  // How long a request waits for a connection before a 503; with the statement timeouts
-  // it stays below the HTTP server's 30 s idle timeout, which would cut the socket.
-  DATABASE_ACQUIRE_TIMEOUT_MS: integer(50, 20_000).default(5_000),
+  // How long a request waits for a connection before a 503. With either statement timeout
+  // it stays below the HTTP server's 30 s idle timeout, which would cut the socket without
+  // an answer: hence the maxima (9 s + 20 s).
+  DATABASE_ACQUIRE_TIMEOUT_MS: integer(50, 9_000).default(5_000),
   ANALYTICS_STATEMENT_TIMEOUT_MS: integer(10, 20_000).default(15_000),
   ADMIN_STATEMENT_TIMEOUT_MS: integer(10, 20_000).default(10_000),
   DATA_DIR: z.string().min(1).default(".data"),

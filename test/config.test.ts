@@ -25,4 +25,20 @@ describe("configuration", () => {
     expect(attempt).toThrow(/DATABASE_URL: must be a postgres/);
     expect(attempt).toThrow(/LOG_LEVEL/);
   });
+
+  it("bounds every wait below the server's 30 s idle timeout, and takes a metrics token of 16+ characters", () => {
+    expect(loadConfig({})).toMatchObject({
+      DATABASE_READ_POOL_SIZE: 5,
+      DATABASE_ACQUIRE_TIMEOUT_MS: 5_000,
+      ANALYTICS_STATEMENT_TIMEOUT_MS: 15_000,
+      ADMIN_STATEMENT_TIMEOUT_MS: 10_000,
+      MAX_BATCH_BYTES: 2 * 1024 * 1024,
+      MAX_CONCURRENT_LARGE_BATCHES: 4,
+      METRICS_CACHE_MS: 5_000,
+    });
+    expect(() => loadConfig({ DATABASE_ACQUIRE_TIMEOUT_MS: "10000" })).toThrow(/DATABASE_ACQUIRE_TIMEOUT_MS/);
+    expect(() => loadConfig({ ANALYTICS_STATEMENT_TIMEOUT_MS: "25000" })).toThrow(/ANALYTICS_STATEMENT_TIMEOUT_MS/);
+    expect(() => loadConfig({ METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN/);
+    expect(loadConfig({ METRICS_TOKEN: "a-token-of-24-characters" }).METRICS_TOKEN).toBe("a-token-of-24-characters");
+  });
 });
