@@ -303,11 +303,11 @@ describe("rollups agree with raw rows", () => {
             const to = new Date(START + Math.max(a, b) * 3_600_000);
             await aggregate();
             const fleet = await fleetEnergy(t.database.sql, t.fleetCache, { from, to });
-            expect(byVehicle(fleet)).toEqual(await rawFleet(from.toISOString(), to.toISOString()));
+            expect(byVehicle(fleet.vehicles)).toEqual(await rawFleet(from.toISOString(), to.toISOString()));
             // Link facts as the single-vehicle query counts them.
             const links = await linkFactsQuery(t.database.sql, { window: { from, to } });
             const linksOf = new Map(links.map((facts) => [facts.vehicleId, facts]));
-            for (const vehicle of fleet) {
+            for (const vehicle of fleet.vehicles) {
               const facts = linksOf.get(vehicle.vehicleId);
               expect([vehicle.meters, vehicle.sharedMeters]).toEqual([facts?.meters ?? 0, facts?.sharedMeters ?? 0]);
             }
