@@ -331,5 +331,5 @@ describe("rollups agree with raw rows", () => {
       ),
       { numRuns: Number(process.env.RUNS ?? 25) },
     );
-  }, 120_000);
+  }, 300_000);
 });
