@@ -23,7 +23,7 @@
 //   own commits, which the scenarios measure, exactly as durable as ever.
 import postgres from "postgres";
 import { PARTITIONED_TABLES } from "../src/partitions/partitions.ts";
-import { METER_ROLLUPS, VEHICLE_ROLLUPS } from "../src/rollups/rollup-sql.ts";
+import { METER_ROLLUPS, VEHICLE_FIRST_SEEN, VEHICLE_ROLLUPS } from "../src/rollups/rollup-sql.ts";
 import { DAY_MS, HOUR_MS } from "../src/time.ts";
 import { describeDevices, MINUTE_MS } from "../tools/load/fleet.ts";
 
@@ -109,7 +109,7 @@ const INSERT_WITH_ROLLUPS: Record<Kind, (select: string) => string> = {
       ${select}
       returning vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at
     ),
-    ${VEHICLE_ROLLUPS}
+    ${VEHICLE_ROLLUPS},${VEHICLE_FIRST_SEEN}
     select count(*)::float8 as raw from stored`,
 };
 

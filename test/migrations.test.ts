@@ -225,3 +225,49 @@ describe("upgrading to pending rollups (0009)", () => {
     await writer.close();
   });
 });
+
+describe("upgrading to first seen (0011)", () => {
+  let upgraded: Sql;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ pool: upgraded, drop } = await emptyDatabase(`${name}_first_seen`, 2));
+  });
+  afterAll(async () => drop());
+
+  it("fills each vehicle's first seen from its earliest reading, in any month", async () => {
+    const db = createDb(upgraded);
+    const journal = JSON.parse(await readFile(join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8"));
+    const before = journal.entries.findIndex((entry: { tag: string }) => entry.tag === "0011_first_seen");
+    await migrate(db, { migrationsFolder: await migrationsUpTo(before) });
+    for (const month of ["2026-01-01", "2026-02-01"])
+      await upgraded`select create_telemetry_partition('vehicle_telemetry', ${month})`;
+    const [early, late, none] = [
+      "00000000-0000-4000-8000-0000000000c1",
+      "00000000-0000-4000-8000-0000000000c2",
+      "00000000-0000-4000-8000-0000000000c3",
+    ];
+    // `early` reported in January and February (its live row holds the newest), `late` only
+    // in February; `none` has a live row whose history retention has dropped.
+    await upgraded`
+      insert into vehicle_telemetry (vehicle_id, soc, kwh_delivered_dc, battery_temp, recorded_at)
+      values (${early}, 50, 1, 20, '2026-01-31T23:59:30.250Z'), (${early}, 50, 1, 20, '2026-02-10T00:00:00Z'),
+             (${late}, 50, 1, 20, '2026-02-20T08:00:00Z'), (${late}, 50, 1, 20, '2026-02-20T07:00:00Z')
+    `;
+    await upgraded`
+      insert into vehicle_state (vehicle_id, soc, kwh_delivered_dc, battery_temp, last_updated)
+      values (${early}, 50, 1, 20, '2026-02-10T00:00:00Z'), (${late}, 50, 1, 20, '2026-02-20T08:00:00Z'),
+             (${none}, 50, 1, 20, '2025-06-01T00:00:00Z')
+    `;
+
+    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+
+    const rows = await upgraded<{ vehicleId: string; firstSeen: string }[]>`
+      select vehicle_id as "vehicleId", to_char(first_seen at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') as "firstSeen"
+      from vehicle_first_seen order by 1
+    `;
+    expect([...rows]).toEqual([
+      { vehicleId: early, firstSeen: "2026-01-31T23:59:30.250" },
+      { vehicleId: late, firstSeen: "2026-02-20T07:00:00.000" },
+    ]);
+  });
+});

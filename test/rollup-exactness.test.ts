@@ -1,11 +1,13 @@
 // Analytics equal a plain computation over the raw rows, to the last decimal, wherever the rollup aggregator stands.
 // Whole hours are read from hourly rollups plus pending readings, partial ones from raw rows. Whatever the data,
 // links and window, and whether the aggregator ran, was cut short or was killed between writes and reads, the
-// figures must match; and once it has caught up, the rollups themselves must.
+// figures must match; and once it has caught up, the rollups themselves must. The fleet's cached path and its SQL
+// path give the same answer, and its paired and unpaired totals are those of the raw rows, with vehicles that
+// have no meter and meters linked to no vehicle for part of the time or all of it.
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
 import { linkFactsQuery } from "../src/analytics/energy.ts";
-import { fleetEnergy } from "../src/analytics/fleet.ts";
+import { fleetEnergy, fleetEnergyFromSql } from "../src/analytics/fleet.ts";
 import { createSql } from "../src/db/client.ts";
 import { aggregateOnce } from "../src/rollups/aggregator.ts";
 import type { Claim } from "../src/rollups/rollup-sql.ts";
@@ -13,6 +15,7 @@ import { HOURS_OF_DAY } from "../src/rollups/rollup-sql.ts";
 import { useTestApp } from "./support/database.ts";
 import { getJson, newId, postJson } from "./support/http.ts";
 import { expectDocumented } from "./support/openapi.ts";
+import { normalized, rawFleet, rawTotals, rawUnlinked } from "./support/raw-fleet.ts";
 
 const t = useTestApp();
 const START = Date.parse("2026-03-01T00:00:00Z");
@@ -50,46 +53,6 @@ async function rawFigures(vehicleId: string, from: string, to: string) {
     ratio: number | null;
   };
 }
-
-/** Every vehicle's figures over a window, straight from the raw rows and the links. */
-async function rawFleet(from: string, to: string) {
-  const rows = await t.database.sql`
-    with dc as (
-      select vehicle_id, sum(kwh_delivered_dc) as dc, count(*)::int as readings, max(battery_temp) as temp_max
-      from vehicle_telemetry
-      where recorded_at >= ${from}::timestamptz and recorded_at < ${to}::timestamptz
-      group by 1
-    ),
-    ac as (
-      select m.vehicle_id, sum(r.kwh_consumed_ac) as ac
-      from vehicle_meter_mapping m
-      join meter_telemetry r on r.meter_id = m.meter_id
-       and r.recorded_at >= greatest(m.linked_at, ${from}::timestamptz)
-       and r.recorded_at < least(m.unlinked_at, ${to}::timestamptz)
-      group by 1
-    )
-    select coalesce(dc.vehicle_id, ac.vehicle_id) as "vehicleId", coalesce(ac.ac, 0) as ac, coalesce(dc.dc, 0) as dc,
-           coalesce(dc.readings, 0) as readings, dc.temp_max as "tempMax"
-    from dc full join ac on ac.vehicle_id = dc.vehicle_id
-  `;
-  return byVehicle(rows as unknown as FleetRow[]);
-}
-
-interface FleetRow {
-  vehicleId: string;
-  ac: number;
-  dc: number;
-  readings: number;
-  tempMax: number | null;
-}
-
-const byVehicle = (rows: FleetRow[]) =>
-  Object.fromEntries(
-    rows.map((row) => [
-      row.vehicleId,
-      { ac: Number(row.ac), dc: Number(row.dc), readings: row.readings, tempMax: row.tempMax },
-    ]),
-  );
 
 /** What the aggregator does at one point between writes and reads. */
 interface AggregatorStep {
@@ -219,18 +182,33 @@ describe("rollups agree with raw rows", () => {
         // A link kept from before links had intervals: meter B also feeds vehicle 1, all along.
         fc.boolean(),
         fc.array(stepArb, { minLength: 1, maxLength: 16 }),
-        async (vehicleReadings, meterReadings, moveMinute, windows, fleetWindows, shortWindows, isShared, steps) => {
+        // When meter C, linked to vehicle 3, is unlinked (leaving the rest of the time unlinked).
+        fc.nat(SPAN_MINUTES - 1),
+        async (
+          vehicleReadings,
+          meterReadings,
+          moveMinute,
+          windows,
+          fleetWindows,
+          shortWindows,
+          isShared,
+          steps,
+          cutMinute,
+        ) => {
           const aggregate = aggregatorSteps(steps);
           const [v1, v2, meterA, meterB] = [newId(), newId(), newId(), newId()];
+          // Vehicle 3 has no meter of its own reading while it reports, meter C feeds it until
+          // cutMinute, and meter D is never linked: unpaired DC and AC.
+          const [v3, meterC, meterD] = [newId(), newId(), newId()];
           const vehicles = vehicleReadings.map((r, i) => ({
-            vehicleId: i % 2 ? v1 : v2,
+            vehicleId: i % 5 === 4 ? v3 : i % 2 ? v1 : v2,
             timestamp: at(r.minute, r.second),
             kwhDeliveredDc: r.energy / 1000,
             batteryTemp: r.temp / 100,
             soc: 50,
           }));
           const meters = meterReadings.map((r, i) => ({
-            meterId: i % 2 ? meterA : meterB,
+            meterId: i % 6 === 5 ? meterD : i % 6 === 4 ? meterC : i % 2 ? meterA : meterB,
             timestamp: at(r.minute, r.second),
             kwhConsumedAc: r.energy / 1000,
             voltage: 230,
@@ -251,6 +229,11 @@ describe("rollups agree with raw rows", () => {
           });
           await expectDocumented(moved);
           expect(moved.status).toBe(201);
+          await postJson(t.app, "/v1/mappings", { vehicleId: v3, meterId: meterC });
+          const cut = await t.app.request(`/v1/mappings/${v3}/${meterC}?unlinkedAt=${at(cutMinute, 29)}`, {
+            method: "DELETE",
+          });
+          expect(cut.status).toBe(200);
           if (isShared) {
             await t.database.sql`insert into vehicle_meter_mapping (vehicle_id, meter_id) values (${v1}, ${meterB})`;
           }
@@ -279,7 +262,7 @@ describe("rollups agree with raw rows", () => {
             const from = new Date(START + Math.min(a, b) * 1000).toISOString();
             const to = new Date(START + Math.max(a, b) * 1000).toISOString();
             await aggregate();
-            for (const vehicleId of [v1, v2]) {
+            for (const vehicleId of [v1, v2, v3]) {
               const expected = await rawFigures(vehicleId, from, to);
               const response = await getJson(t.app, `/v1/analytics/performance/${vehicleId}?from=${from}&to=${to}`);
               await expectDocumented(response);
@@ -303,11 +286,18 @@ describe("rollups agree with raw rows", () => {
             const to = new Date(START + Math.max(a, b) * 3_600_000);
             await aggregate();
             const fleet = await fleetEnergy(t.database.sql, t.fleetCache, { from, to });
-            expect(byVehicle(fleet)).toEqual(await rawFleet(from.toISOString(), to.toISOString()));
+            const [fromIso, toIso] = [from.toISOString(), to.toISOString()];
+            expect(normalized(fleet).vehicles).toEqual(await rawFleet(t.database.sql, fromIso, toIso));
+            expect(normalized(fleet).unlinked).toEqual(await rawUnlinked(t.database.sql, fromIso, toIso));
+            // The SQL path, whatever the window's length, answers what the cache answered.
+            expect(normalized(await fleetEnergyFromSql(t.database.sql, { from, to }))).toEqual(normalized(fleet));
+            const view = await getJson(t.app, `/v1/analytics/fleet?from=${fromIso}&to=${toIso}`);
+            await expectDocumented(view);
+            expect(view.body.totals).toMatchObject(await rawTotals(t.database.sql, fromIso, toIso));
             // Link facts as the single-vehicle query counts them.
             const links = await linkFactsQuery(t.database.sql, { window: { from, to } });
             const linksOf = new Map(links.map((facts) => [facts.vehicleId, facts]));
-            for (const vehicle of fleet) {
+            for (const vehicle of fleet.vehicles) {
               const facts = linksOf.get(vehicle.vehicleId);
               expect([vehicle.meters, vehicle.sharedMeters]).toEqual([facts?.meters ?? 0, facts?.sharedMeters ?? 0]);
             }
@@ -341,5 +331,5 @@ describe("rollups agree with raw rows", () => {
       ),
       { numRuns: Number(process.env.RUNS ?? 25) },
     );
-  }, 120_000);
+  }, 300_000);
 });

@@ -4,6 +4,7 @@ import {
   aggregateStatements,
   METER_PENDING,
   METER_ROLLUPS,
+  VEHICLE_FIRST_SEEN,
   VEHICLE_PENDING,
   VEHICLE_ROLLUPS,
 } from "../src/rollups/rollup-sql.ts";
@@ -17,6 +18,10 @@ describe("generated rollup SQL", () => {
   it("adds readings to the hourly and daily rollups", () => {
     expect(METER_ROLLUPS).toMatchSnapshot();
     expect(VEHICLE_ROLLUPS).toMatchSnapshot();
+  });
+
+  it("keeps when each vehicle was first seen", () => {
+    expect(VEHICLE_FIRST_SEEN).toMatchSnapshot();
   });
 
   it("moves pending rows in one statement (delete) or three (mark)", () => {

@@ -245,13 +245,20 @@ describe("GET /v1/analytics/fleet", () => {
     await expectDocumented(response);
     expect(response.status).toBe(200);
     const body = response.body;
-    expect(body).toMatchObject({ from: "2026-03-15T08:00:00.000Z", to: "2026-03-15T09:00:00.000Z" });
+    expect(body).toMatchObject({
+      from: "2026-03-15T08:00:00.000Z",
+      to: "2026-03-15T09:00:00.000Z",
+      asOf: "2026-03-15T09:00:00.000Z",
+    });
+    // Each vehicle was first seen at 08:10: 50 readings expected of it, not 60.
     expect(body.totals).toEqual({
       vehicles: 4,
       totalAcConsumption: 40,
       totalDcDelivery: 37.5,
       efficiencyRatio: 0.9375,
+      unpaired: { dcKwh: 0, vehicles: 0, acKwh: 0, meters: 0 },
       dataPoints: 4,
+      expectedPoints: 200,
       expectedPointsPerVehicle: 60,
     });
     const counts = Object.fromEntries(
@@ -272,8 +279,13 @@ describe("GET /v1/analytics/fleet", () => {
     );
     await expectDocumented(next);
     expect(next.body.needsAttention.vehicles).toHaveLength(2);
-    // The whole day, from the daily rollups: the same totals, nothing kept from before the truncation.
-    expect((await getJson(t.app, day)).body.totals).toEqual({ ...body.totals, expectedPointsPerVehicle: 1440 });
+    // The whole day, from the daily rollups: the same totals, nothing kept from before the
+    // truncation; readings are expected up to now (12:00), not to the day's end.
+    expect((await getJson(t.app, day)).body.totals).toEqual({
+      ...body.totals,
+      expectedPoints: 4 * 230,
+      expectedPointsPerVehicle: 720,
+    });
     expect((await getJson(t.app, "/v1/analytics/fleet?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z")).status).toBe(
       400,
     );

@@ -112,7 +112,7 @@ export function withHours(sql: Queryable, links: PendingQuery<Row[]>) {
 const spans = (sql: Queryable, vehicleId: string | undefined, window: Window) =>
   withHours(sql, clippedLinks(sql, vehicleId, window));
 
-/** Meter energy attributed to the vehicle(s): (vehicle_id, at, ac). */
+/** Meter energy attributed to the vehicle(s): (vehicle_id, meter_id, at, ac), a row only where there were readings. */
 export function meterParts(sql: Queryable, window: Window, spansCte = "spans") {
   // Each span is read on its own (LATERAL), through the (meter_id, time) indexes: a span's
   // bounds are known only row by row, and a join left to choose its own plan would scan
@@ -128,7 +128,7 @@ export function meterParts(sql: Queryable, window: Window, spansCte = "spans") {
       and r.recorded_at >= ${from}::timestamptz and r.recorded_at < ${to}::timestamptz
   `;
   return sql`
-    select s.vehicle_id, part.at, part.ac
+    select s.vehicle_id, s.meter_id, part.at, part.ac
     from ${sql(spansCte)} s cross join lateral (
       select h.hour as at, h.kwh_consumed_ac as ac
       from meter_hourly h
@@ -142,11 +142,11 @@ export function meterParts(sql: Queryable, window: Window, spansCte = "spans") {
     ) part
     where s.hs < s.he
     union all
-    select s.vehicle_id, part.at, part.ac
+    select s.vehicle_id, s.meter_id, part.at, part.ac
     from ${sql(spansCte)} s cross join lateral (${raw(sql`s.f`, sql`least(s.hs, s.t)`)}) part
     where s.f < s.hs
     union all
-    select s.vehicle_id, part.at, part.ac
+    select s.vehicle_id, s.meter_id, part.at, part.ac
     from ${sql(spansCte)} s cross join lateral (${raw(sql`greatest(s.he, s.hs)`, sql`s.t`)}) part
     where s.he < s.t
   `;

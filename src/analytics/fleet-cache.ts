@@ -26,13 +26,17 @@ import { inOneSnapshot } from "../db/snapshot.ts";
 import { DAY_MS } from "../time.ts";
 import { type DayColumns, Devices, readDays } from "./day-columns.ts";
 import type { Window } from "./energy.ts";
+import { firstSeenQuery } from "./first-seen.ts";
 import {
   dailyPieces,
+  type FleetEnergy,
   type FleetVehicleEnergy,
   type PendingEnergy,
   partialLinkEnergyQuery,
   pendingEnergyQuery,
+  type UnlinkedMeterEnergy,
 } from "./fleet-sql.ts";
+import { linkGapEnergyQuery } from "./unlinked-sql.ts";
 
 /** Windows touching at most this many UTC days are served from the cache. */
 export const CACHED_DAYS = 3;
@@ -63,7 +67,7 @@ export class FleetCache {
   constructor(private readonly sql: Sql) {}
 
   /** The window's figures, or undefined for a window over more days than it keeps. */
-  async energy(window: Window): Promise<FleetVehicleEnergy[] | undefined> {
+  async energy(window: Window): Promise<FleetEnergy | undefined> {
     const pieces = dailyPieces(window);
     const dayCount = (pieces.lastDay.getTime() - pieces.firstDay.getTime()) / DAY_MS + 1;
     if (dayCount > CACHED_DAYS) return undefined;
@@ -77,17 +81,18 @@ export class FleetCache {
     return run;
   }
 
-  /** Reads what changed, all in one snapshot, over up to three connections at once. */
   /**
    * Brings the kept days and links up to date, and answers what this request adds beyond
-   * them: the energy of links starting or ending inside the window, and the readings still
-   * pending (once aggregated they come back as changed daily rows, so none is kept).
+   * them: the energy of links starting or ending inside the window and of the gaps between
+   * them, the readings still pending (once aggregated they come back as changed daily
+   * rows, so none is kept), and the vehicles first seen inside the window. All in one
+   * snapshot, over up to three connections at once.
    */
   private async refresh(dayList: number[], window: Window): Promise<BeyondDays> {
     const horizon = this.horizon;
     const [vehicles, meters, links] = await inOneSnapshot<
       [
-        Awaited<ReturnType<typeof readDays>> & { pending: PendingEnergy[] },
+        Awaited<ReturnType<typeof readDays>> & { pending: PendingEnergy[]; firstSeen: FirstSeen[] },
         Awaited<ReturnType<typeof readDays>> & { pending: PendingEnergy[] },
         Awaited<ReturnType<FleetCache["readLinks"]>>,
       ]
@@ -95,6 +100,7 @@ export class FleetCache {
       async (tx) => ({
         ...(await readDays(tx, "vehicle_daily", dayList, this.vehicleDays, this.vehicles, horizon)),
         pending: await pendingEnergyQuery(tx, "vehicle", window),
+        firstSeen: await firstSeenQuery(tx, window),
       }),
       async (tx) => ({
         ...(await readDays(tx, "meter_daily", dayList, this.meterDays, this.meters, horizon)),
@@ -109,7 +115,9 @@ export class FleetCache {
     this.linkStorage = links.storage;
     this.horizon = vehicles.horizon;
     return {
-      partialWh: links.partialWh,
+      partial: links.partial,
+      gaps: links.gaps,
+      firstSeen: new Map(vehicles.firstSeen.map((row) => [row.vehicleId, row.firstSeenMs])),
       pendingVehicles: numbered(vehicles.pending, this.vehicles),
       pendingMeters: numbered(meters.pending, this.meters),
     };
@@ -138,18 +146,20 @@ export class FleetCache {
           unlinkedMs: Float64Array.from(rows, (l) => l.unlinkedMs),
         }
       : this.links;
-    // Links starting or ending inside the window take their energy from hourly and raw rows.
+    // Links starting or ending inside the window take their energy from hourly and raw
+    // rows, and so do the gaps they leave; a window every link covers whole or not at all
+    // has neither.
     const from = window.from.getTime();
     const to = window.to.getTime();
     const hasPartial = links.linkedMs.some((linked, i) => {
       const unlinked = links.unlinkedMs[i] as number;
       return linked < to && unlinked > from && (linked > from || unlinked < to);
     });
-    const partial = hasPartial ? await partialLinkEnergyQuery(tx, window) : [];
     return {
       storage: meta.storage,
       links,
-      partialWh: new Map(partial.map((row) => [row.vehicleId, row.acWh])),
+      partial: hasPartial ? await partialLinkEnergyQuery(tx, window) : [],
+      gaps: hasPartial ? await linkGapEnergyQuery(tx, window) : [],
     };
   }
 
@@ -158,8 +168,8 @@ export class FleetCache {
     firstLo: number,
     lastHi: number,
     window: Window,
-    { partialWh, pendingVehicles, pendingMeters }: BeyondDays,
-  ): FleetVehicleEnergy[] {
+    { partial, gaps, firstSeen, pendingVehicles, pendingMeters }: BeyondDays,
+  ): FleetEnergy {
     const bounds = (i: number) => [i === 0 ? firstLo : 0, i === dayList.length - 1 ? lastHi : 24] as const;
     const vehicleCount = this.vehicles.ids.length;
     const dcWh = new Float64Array(vehicleCount);
@@ -224,8 +234,10 @@ export class FleetCache {
       if (same) same.push(l);
       else sameMeter.set(m, [l]);
     }
-    const acWh = new Float64Array(vehicleCount);
-    const fedByMeter = new Uint8Array(vehicleCount);
+    // Partial links may name vehicles with nothing else in the window: numbered before sizing.
+    for (const row of partial) this.vehicles.numberOf(row.vehicleId);
+    const acWh = new Float64Array(this.vehicles.ids.length);
+    const acMeters = new Map<number, string[]>();
     const meters = new Map<number, number[]>();
     const shared = new Map<number, number[]>();
     const add = (map: Map<number, number[]>, v: number, m: number) => {
@@ -241,35 +253,48 @@ export class FleetCache {
       if (others?.some((o) => vehicle[o] !== v && f(o) < t(l) && t(o) > f(l))) add(shared, v, m);
       if (f(l) === from && t(l) === to && (meterReadings[m] as number) > 0) {
         acWh[v] = (acWh[v] as number) + (meterWh[m] as number);
-        fedByMeter[v] = 1;
+        addId(acMeters, v, this.meters.ids[m] as string);
       }
     }
-    const partialByNumber = new Map<number, number>();
-    for (const [vehicleId, wh] of partialWh) partialByNumber.set(this.vehicles.numberOf(vehicleId), wh);
+    for (const row of partial) {
+      const v = this.vehicles.numberOf(row.vehicleId);
+      acWh[v] = (acWh[v] as number) + row.acWh;
+      addId(acMeters, v, row.meterId);
+    }
 
-    const result: FleetVehicleEnergy[] = [];
+    const vehicles: FleetVehicleEnergy[] = [];
     for (let v = 0; v < this.vehicles.ids.length; v++) {
-      const partial = partialByNumber.get(v);
-      const hasAc = fedByMeter[v] === 1 || partial !== undefined;
-      if (!(v < vehicleCount && (readings[v] as number) > 0) && !hasAc) continue;
+      const hasReadings = v < vehicleCount && (readings[v] as number) > 0;
+      if (!hasReadings && !acMeters.has(v)) continue;
       const max = v < vehicleCount ? (tempMax[v] as number) : Number.NaN;
-      result.push({
-        vehicleId: this.vehicles.ids[v] as string,
-        ac: ((v < vehicleCount ? (acWh[v] as number) : 0) + (partial ?? 0)) / 1000,
+      const vehicleId = this.vehicles.ids[v] as string;
+      vehicles.push({
+        vehicleId,
+        ac: (acWh[v] as number) / 1000,
         dc: (v < vehicleCount ? (dcWh[v] as number) : 0) / 1000,
         readings: v < vehicleCount ? (readings[v] as number) : 0,
         tempMax: Number.isNaN(max) ? null : max / 100,
         meters: meters.get(v)?.length ?? 0,
         sharedMeters: shared.get(v)?.length ?? 0,
+        acMeters: acMeters.get(v) ?? [],
+        firstSeenMs: firstSeen.get(vehicleId) ?? null,
       });
     }
-    return result;
+    // Meters with no link in the window read wholly unlinked; the others, their gaps.
+    const unlinkedMeters: UnlinkedMeterEnergy[] = gaps.map((row) => ({ meterId: row.meterId, ac: row.acWh / 1000 }));
+    for (let m = 0; m < meterCount; m++) {
+      if (linksOfMeter[m] === 0 && (meterReadings[m] as number) > 0)
+        unlinkedMeters.push({ meterId: this.meters.ids[m] as string, ac: (meterWh[m] as number) / 1000 });
+    }
+    return { vehicles, unlinkedMeters };
   }
 }
 
 /** What one request adds to the kept days (see refresh). */
 interface BeyondDays {
-  partialWh: Map<string, number>;
+  partial: { vehicleId: string; meterId: string; acWh: number }[];
+  gaps: { meterId: string; acWh: number }[];
+  firstSeen: Map<string, number>;
   pendingVehicles: NumberedEnergy[];
   pendingMeters: NumberedEnergy[];
 }
@@ -280,6 +305,17 @@ interface NumberedEnergy {
   readings: number;
   tempMax: number | null;
 }
+
+interface FirstSeen {
+  vehicleId: string;
+  firstSeenMs: number;
+}
+
+const addId = (map: Map<number, string[]>, key: number, id: string) => {
+  const list = map.get(key);
+  if (!list) map.set(key, [id]);
+  else if (!list.includes(id)) list.push(id);
+};
 
 const numbered = (rows: PendingEnergy[], devices: Devices): NumberedEnergy[] =>
   rows.map((row) => ({

@@ -8,6 +8,7 @@ import type { Queryable } from "../db/client.ts";
 import { HOURS_OF_DAY } from "../rollups/rollup-sql.ts";
 import { DAY_MS, HOUR_MS } from "../time.ts";
 import { clippedLinks, iso, meterParts, type Window, withHours } from "./energy.ts";
+import { firstSeenQuery } from "./first-seen.ts";
 
 /** One vehicle's figures over a fleet window, with the links that fed it. */
 export interface FleetVehicleEnergy {
@@ -20,6 +21,22 @@ export interface FleetVehicleEnergy {
   meters: number;
   /** Of those, meters linked to another vehicle at an overlapping time. */
   sharedMeters: number;
+  /** Meters with readings in the window while linked to the vehicle: its AC side, when any. */
+  acMeters: string[];
+  /** When the vehicle was first seen, in epoch ms, if after the window's start; null otherwise. */
+  firstSeenMs: number | null;
+}
+
+/** A meter's readings in the window at instants when it was linked to no vehicle. */
+export interface UnlinkedMeterEnergy {
+  meterId: string;
+  ac: number;
+}
+
+/** The fleet over a window: every vehicle's figures and the AC no link attributes. */
+export interface FleetEnergy {
+  vehicles: FleetVehicleEnergy[];
+  unlinkedMeters: UnlinkedMeterEnergy[];
 }
 
 /**
@@ -55,14 +72,12 @@ export function idRanges(parts: number): [string | null, string | null][] {
   return Array.from({ length: parts }, (_, k) => [k === 0 ? null : bound(k), k === parts - 1 ? null : bound(k + 1)]);
 }
 
-/** One part of the fleet: every figure of the vehicles whose id is in [low, high). */
-export function fleetPart(sql: Queryable, window: Window, [low, high]: [string | null, string | null]) {
+/**
+ * A day's share of a window of whole hours, over a daily rollup's rows: `inDays` picks the
+ * rows, `share` adds up (or takes the greatest of) the hour columns [lo, hi) of each.
+ */
+export function dayShare(sql: Queryable, window: Window) {
   const { firstDay, lastDay, lo, hi } = dailyPieces(window);
-  const from = iso(window.from);
-  const to = iso(window.to);
-  const inPart = (column: string) =>
-    sql`${low === null ? sql`true` : sql`${sql(column)} >= ${low}::uuid`} and ${high === null ? sql`true` : sql`${sql(column)} < ${high}::uuid`}`;
-  // A day's share of the window: its hour columns [lo, hi), added up or their greatest.
   const hours = (prefix: string, first: number, last: number, combine: "sum" | "greatest") => {
     const columns = HOURS_OF_DAY.slice(first, last).map((hour) => `${prefix}_${hour}`);
     return combine === "sum" ? columns.join(" + ") : `greatest(${columns.join(", ")})`;
@@ -72,6 +87,16 @@ export function fleetPart(sql: Queryable, window: Window, [low, high]: [string |
              when day = ${iso(lastDay)}::timestamptz then ${sql.unsafe(hours(prefix, 0, hi, combine))}
              else ${sql.unsafe(hours(prefix, 0, 24, combine))} end`;
   const inDays = sql`day >= ${iso(firstDay)}::timestamptz and day <= ${iso(lastDay)}::timestamptz`;
+  return { share, inDays };
+}
+
+/** One part of the fleet: every figure of the vehicles whose id is in [low, high). */
+export function fleetPart(sql: Queryable, window: Window, [low, high]: [string | null, string | null]) {
+  const from = iso(window.from);
+  const to = iso(window.to);
+  const inPart = (column: string) =>
+    sql`${low === null ? sql`true` : sql`${sql(column)} >= ${low}::uuid`} and ${high === null ? sql`true` : sql`${sql(column)} < ${high}::uuid`}`;
+  const { share, inDays } = dayShare(sql, window);
   return sql<FleetVehicleEnergy[]>`
     with links as (
       -- A boolean column rather than a filter on the bounds: the planner cannot estimate how
@@ -85,29 +110,31 @@ export function fleetPart(sql: Queryable, window: Window, [low, high]: [string |
     -- one pass; a meter counts as feeding the vehicle when it had readings in the window.
     parts as (
       select vehicle_id, ${share("dc_wh", "sum")} as dc_wh, ${share("readings", "sum")} as readings,
-             ${share("temp_max", "greatest")} as temp_max, 0::int8 as ac_wh, 0 as meter_readings
+             ${share("temp_max", "greatest")} as temp_max, 0::int8 as ac_wh, 0 as meter_readings,
+             null::uuid as meter_id
       from vehicle_daily
       where ${inDays} and ${inPart("vehicle_id")}
       union all
-      select s.vehicle_id, 0, 0, null, ${share("ac_wh", "sum")}, ${share("readings", "sum")}
+      select s.vehicle_id, 0, 0, null, ${share("ac_wh", "sum")}, ${share("readings", "sum")}, s.meter_id
       from mine s
       join meter_daily m on m.meter_id = s.meter_id
       where s.whole and ${inDays}
       -- Readings not yet in the rollups, read in the same snapshot.
       union all
-      select vehicle_id, (kwh_delivered_dc * 1000)::int8, 1, (battery_temp * 100)::int4, 0, 0
+      select vehicle_id, (kwh_delivered_dc * 1000)::int8, 1, (battery_temp * 100)::int4, 0, 0, null
       from vehicle_pending
       where recorded_at >= ${from}::timestamptz and recorded_at < ${to}::timestamptz and ${inPart("vehicle_id")}
       union all
-      select s.vehicle_id, 0, 0, null, (p.kwh_consumed_ac * 1000)::int8, 1
+      select s.vehicle_id, 0, 0, null, (p.kwh_consumed_ac * 1000)::int8, 1, s.meter_id
       from mine s
       join meter_pending p on p.meter_id = s.meter_id
       where s.whole and p.recorded_at >= ${from}::timestamptz and p.recorded_at < ${to}::timestamptz
       union all
-      select vehicle_id, 0, 0, null, round(ac * 1000)::int8, 1 from (${meterParts(sql, window)}) partial
+      select vehicle_id, 0, 0, null, round(ac * 1000)::int8, 1, meter_id from (${meterParts(sql, window)}) partial
     ),
     energy as (
-      select vehicle_id, sum(dc_wh) as dc_wh, sum(readings) as readings, max(temp_max) as temp_max, sum(ac_wh) as ac_wh
+      select vehicle_id, sum(dc_wh) as dc_wh, sum(readings) as readings, max(temp_max) as temp_max, sum(ac_wh) as ac_wh,
+             coalesce(array_agg(distinct meter_id) filter (where meter_readings > 0), '{}') as ac_meters
       from parts
       group by vehicle_id
       having sum(readings) > 0 or sum(meter_readings) > 0
@@ -128,28 +155,30 @@ export function fleetPart(sql: Queryable, window: Window, [low, high]: [string |
     )
     select e.vehicle_id as "vehicleId", e.ac_wh::numeric / 1000 as ac, e.dc_wh::numeric / 1000 as dc,
            e.readings::int as readings, e.temp_max::numeric / 100 as "tempMax", coalesce(f.meters, 0) as meters,
-           coalesce(f.shared_meters, 0) as "sharedMeters"
+           coalesce(f.shared_meters, 0) as "sharedMeters", e.ac_meters::text[] as "acMeters",
+           seen."firstSeenMs"
     from energy e
     left join facts f on f.vehicle_id = e.vehicle_id
+    left join (${firstSeenQuery(sql, window)}) seen on seen."vehicleId" = e.vehicle_id
   `;
 }
 
 /**
- * Per vehicle, the Wh of its links that start or end inside the window (as energyQuery
+ * Per vehicle and meter, the Wh of its links that start or end inside the window (as energyQuery
  * reads them: hourly rollups for their whole hours, raw rows for the rest).
  */
 export function partialLinkEnergyQuery(sql: Queryable, window: Window) {
   const from = iso(window.from);
   const to = iso(window.to);
-  return sql<{ vehicleId: string; acWh: number }[]>`
+  return sql<{ vehicleId: string; meterId: string; acWh: number }[]>`
     with spans as (${withHours(
       sql,
       sql`select * from (${clippedLinks(sql, undefined, window)}) clipped
           where f > ${from}::timestamptz or t < ${to}::timestamptz`,
     )})
-    select vehicle_id as "vehicleId", sum(round(ac * 1000))::float8 as "acWh"
+    select vehicle_id as "vehicleId", meter_id as "meterId", sum(round(ac * 1000))::float8 as "acWh"
     from (${meterParts(sql, window)}) partial
-    group by vehicle_id
+    group by 1, 2
   `;
 }
 

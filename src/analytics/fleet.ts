@@ -1,13 +1,23 @@
 // The whole fleet over a window of whole hours: totals, how vehicle efficiency is spread,
 // the least and most efficient vehicles, and the vehicles needing attention (paginated).
-// Hour-aligned windows let every figure come from the daily rollups.
+// Hour-aligned windows let every figure come from the daily rollups. Totals, spread and
+// ranks count paired energy only; unpaired DC and AC are totalled beside them
+// (docs/design.md, "Paired energy").
 import type { Queryable, Sql } from "../db/client.ts";
 import { inOneSnapshot } from "../db/snapshot.ts";
 import type { Window } from "./energy.ts";
 import { efficiency, kwh } from "./figures.ts";
 import type { FleetCache } from "./fleet-cache.ts";
-import { FLEET_PARTS, type FleetVehicleEnergy, fleetPart, idRanges } from "./fleet-sql.ts";
+import {
+  FLEET_PARTS,
+  type FleetEnergy,
+  type FleetVehicleEnergy,
+  fleetPart,
+  idRanges,
+  type UnlinkedMeterEnergy,
+} from "./fleet-sql.ts";
 import { coverageOf, expectedPointsOf, type QualityFlag, type QualityThresholds, qualityFlags } from "./quality.ts";
+import { unlinkedMeters } from "./unlinked-sql.ts";
 
 const RANKED = 10;
 /** Ties broken by vehicle id, in code-unit order: the same as collation for UUIDs, and cheaper. */
@@ -44,18 +54,23 @@ function distribution(ratios: number[]) {
 
 /**
  * Every vehicle of the fleet over a window of whole hours: AC, DC, readings and the
- * highest battery temperature, equal to the same figures over raw rows, and its links.
- * Up to three days come from the fleet cache (only what changed is read); longer windows
- * from the daily rollups in SQL, split by vehicle id over two connections.
+ * highest battery temperature, equal to the same figures over raw rows, and its links;
+ * and the AC of meters at instants they were linked to no vehicle. Up to three days come
+ * from the fleet cache (only what changed is read); longer windows from SQL.
  */
-export async function fleetEnergy(sql: Sql, cache: FleetCache, window: Window): Promise<FleetVehicleEnergy[]> {
-  const cached = await cache.energy(window);
-  if (cached) return cached;
-  const parts = await inOneSnapshot<FleetVehicleEnergy[][]>(
-    sql,
-    idRanges(FLEET_PARTS).map((range) => (tx: Queryable) => fleetPart(tx, window, range)),
-  );
-  return parts.flat();
+export async function fleetEnergy(sql: Sql, cache: FleetCache, window: Window): Promise<FleetEnergy> {
+  return (await cache.energy(window)) ?? fleetEnergyFromSql(sql, window);
+}
+
+/** The same from the daily rollups in SQL, split by vehicle id over two connections, plus one for unlinked meters. */
+export async function fleetEnergyFromSql(sql: Sql, window: Window): Promise<FleetEnergy> {
+  const queries = [
+    ...idRanges(FLEET_PARTS).map((range) => (tx: Queryable) => fleetPart(tx, window, range)),
+    (tx: Queryable) => unlinkedMeters(tx, window),
+  ];
+  const results = await inOneSnapshot<(FleetVehicleEnergy[] | UnlinkedMeterEnergy[])[]>(sql, queries);
+  const unlinked = results.pop() as UnlinkedMeterEnergy[];
+  return { vehicles: (results as FleetVehicleEnergy[][]).flat(), unlinkedMeters: unlinked };
 }
 
 export async function fleetView(
@@ -64,8 +79,9 @@ export async function fleetView(
   window: Window,
   thresholds: QualityThresholds,
   page: { limit: number; offset: number },
+  now: Date,
 ) {
-  return summarizeFleet(await fleetEnergy(sql, cache, window), window, thresholds, page);
+  return summarizeFleet(await fleetEnergy(sql, cache, window), window, thresholds, page, now);
 }
 
 /**
@@ -92,17 +108,31 @@ class Smallest<T> {
   }
 }
 
+/**
+ * A vehicle's energy is paired when both sides are known in the window: it has readings
+ * of its own and readings of a meter linked to it. Only paired energy is in the totals,
+ * spread and ranks; the rest is unpaired (see docs/design.md).
+ */
+export const isPaired = (row: FleetVehicleEnergy) => row.readings > 0 && row.acMeters.length > 0;
+
 /** The fleet view of every vehicle's figures: totals, spread, ranks and the page of vehicles needing attention. */
 export function summarizeFleet(
-  energy: FleetVehicleEnergy[],
+  { vehicles: energy, unlinkedMeters }: FleetEnergy,
   window: Window,
   thresholds: QualityThresholds,
   page: { limit: number; offset: number },
+  now: Date,
 ) {
-  const expectedPoints = expectedPointsOf(window.from, window.to);
+  const expectedPointsPerVehicle = expectedPointsOf(window, now);
   let totalAc = 0;
   let totalDc = 0;
   let dataPoints = 0;
+  let expectedPoints = 0;
+  const unpaired = { dcKwh: 0, vehicles: 0, acKwh: 0, meters: new Set<string>() };
+  for (const meter of unlinkedMeters) {
+    unpaired.acKwh += meter.ac;
+    unpaired.meters.add(meter.meterId);
+  }
   const ratios: number[] = [];
   // Ranked by efficiency among the vehicles whose figure is physically possible.
   const least = new Smallest<VehicleFigures & { efficiencyRatio: number }>(
@@ -117,23 +147,34 @@ export function summarizeFleet(
   for (const row of energy) {
     const ac = kwh(row.ac);
     const dc = kwh(row.dc);
-    totalAc += ac;
-    totalDc += dc;
+    const paired = isPaired(row);
+    if (paired) {
+      totalAc += ac;
+      totalDc += dc;
+    } else if (row.readings > 0) {
+      unpaired.dcKwh += dc;
+      unpaired.vehicles++;
+    } else {
+      unpaired.acKwh += ac;
+      for (const meterId of row.acMeters) unpaired.meters.add(meterId);
+    }
+    const expected = expectedPointsOf(window, now, row.firstSeenMs);
     dataPoints += row.readings;
+    expectedPoints += expected;
     const figures: VehicleFigures = {
       vehicleId: row.vehicleId,
       totalAcConsumption: ac,
       totalDcDelivery: dc,
       efficiencyRatio: efficiency(dc, ac),
       dataPoints: row.readings,
-      coverage: coverageOf(row.readings, expectedPoints),
+      coverage: coverageOf(row.readings, expected),
       maxBatteryTemp: row.tempMax,
       quality: qualityFlags(
         {
           ac,
           dc,
           readings: row.readings,
-          expectedPoints,
+          expectedPoints: expected,
           tempMax: row.tempMax,
           meters: row.meters,
           sharedMeters: row.sharedMeters,
@@ -142,7 +183,7 @@ export function summarizeFleet(
       ),
     };
     const ratio = figures.efficiencyRatio;
-    if (ratio !== null) {
+    if (paired && ratio !== null) {
       ratios.push(ratio);
       if (ratio <= 1) {
         const ranked = figures as VehicleFigures & { efficiencyRatio: number };
@@ -159,13 +200,21 @@ export function summarizeFleet(
   return {
     from: window.from.toISOString(),
     to: window.to.toISOString(),
+    asOf: new Date(Math.min(window.to.getTime(), now.getTime())).toISOString(),
     totals: {
       vehicles: energy.length,
       totalAcConsumption: totalAc,
       totalDcDelivery: totalDc,
       efficiencyRatio: efficiency(totalDc, totalAc),
+      unpaired: {
+        dcKwh: kwh(unpaired.dcKwh),
+        vehicles: unpaired.vehicles,
+        acKwh: kwh(unpaired.acKwh),
+        meters: unpaired.meters.size,
+      },
       dataPoints,
-      expectedPointsPerVehicle: expectedPoints,
+      expectedPoints,
+      expectedPointsPerVehicle,
     },
     efficiencyDistribution: distribution(ratios),
     leastEfficient: least.items,

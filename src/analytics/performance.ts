@@ -4,6 +4,7 @@
 import type { Queryable } from "../db/client.ts";
 import { type EnergyRow, energyQuery, type LinkFacts, linkFactsQuery, type Window } from "./energy.ts";
 import { average, efficiency, kwh } from "./figures.ts";
+import { vehicleFirstSeenQuery } from "./first-seen.ts";
 import { coverageOf, expectedPointsOf, type QualityThresholds, qualityFlags } from "./quality.ts";
 
 export async function isKnownVehicle(sql: Queryable, vehicleId: string): Promise<boolean> {
@@ -15,15 +16,17 @@ export async function isKnownVehicle(sql: Queryable, vehicleId: string): Promise
 }
 
 /**
- * The window's energy and link facts in one statement: one round trip and one backend per
- * request, where two queries in parallel would make every request wait for the slower.
+ * The window's energy, link facts and the vehicle's first reading in one statement: one
+ * round trip and one backend per request, where queries in parallel would make every
+ * request wait for the slowest.
  */
 async function energyAndLinks(sql: Queryable, vehicleId: string, window: Window) {
-  const [row] = await sql<{ energy: EnergyRow | null; links: LinkFacts | null }[]>`
+  const [row] = await sql<{ energy: EnergyRow | null; links: LinkFacts | null; firstSeenMs: number | null }[]>`
     select (select to_jsonb(e) from (${energyQuery(sql, { vehicleId, window, bucket: "window" })}) e) as energy,
-           (select to_jsonb(l) from (${linkFactsQuery(sql, { vehicleId, window })}) l) as links
+           (select to_jsonb(l) from (${linkFactsQuery(sql, { vehicleId, window })}) l) as links,
+           (${vehicleFirstSeenQuery(sql, vehicleId)}) as "firstSeenMs"
   `;
-  return { energy: row?.energy ?? undefined, links: row?.links ?? undefined };
+  return { energy: row?.energy ?? undefined, links: row?.links ?? undefined, firstSeenMs: row?.firstSeenMs ?? null };
 }
 
 export async function vehiclePerformance(
@@ -31,15 +34,16 @@ export async function vehiclePerformance(
   vehicleId: string,
   window: Window,
   thresholds: QualityThresholds,
+  now: Date,
 ) {
-  const { energy, links } = await energyAndLinks(sql, vehicleId, window);
+  const { energy, links, firstSeenMs } = await energyAndLinks(sql, vehicleId, window);
   // Readings or links in the window prove the vehicle is known; only an empty window
   // costs the extra look-up.
   if (!energy && !links && !(await isKnownVehicle(sql, vehicleId))) return undefined;
   const ac = kwh(energy?.ac ?? 0);
   const dc = kwh(energy?.dc ?? 0);
   const readings = energy?.readings ?? 0;
-  const expectedPoints = expectedPointsOf(window.from, window.to);
+  const expectedPoints = expectedPointsOf(window, now, firstSeenMs);
   const tempMax = energy?.tempMax ?? null;
   return {
     vehicleId,

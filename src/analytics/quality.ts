@@ -1,5 +1,7 @@
 // Data-quality flags: what makes a figure untrustworthy is reported next to it, never
 // hidden by clamping (an efficiency above 1 stays above 1, and says why it cannot be).
+import type { Window } from "./energy.ts";
+
 export interface QualityThresholds {
   /** Below this share of the expected one-a-minute readings, coverage is flagged. */
   minCoverage: number;
@@ -55,8 +57,20 @@ export function qualityFlags(input: QualityInput, thresholds: QualityThresholds)
   return flags;
 }
 
-/** One reading a minute is expected. */
-export const expectedPointsOf = (from: Date, to: Date) => Math.floor((to.getTime() - from.getTime()) / 60_000);
+const MINUTE_MS = 60_000;
+
+/**
+ * Readings expected of a vehicle over a window: one a minute, from the window's start or
+ * the minute of the vehicle's first reading (`firstSeenMs`, when later), to the window's
+ * end or `now` (when sooner), so neither minutes before the vehicle existed nor minutes
+ * yet to come are expected. Counted in whole minutes.
+ */
+export function expectedPointsOf(window: Window, now: Date, firstSeenMs: number | null = null): number {
+  const firstMinute = firstSeenMs === null ? Number.NEGATIVE_INFINITY : Math.floor(firstSeenMs / MINUTE_MS) * MINUTE_MS;
+  const start = Math.max(window.from.getTime(), firstMinute);
+  const end = Math.min(window.to.getTime(), now.getTime());
+  return Math.max(0, Math.floor((end - start) / MINUTE_MS));
+}
 
 export const coverageOf = (readings: number, expected: number) =>
   expected === 0 ? null : Math.round((readings / expected) * 10_000) / 10_000;

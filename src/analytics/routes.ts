@@ -49,7 +49,7 @@ export function analyticsRoutes({ sql, now, thresholds, fleetCache }: AnalyticsD
   return new Hono()
     .get("/performance/:vehicleId", validate("param", vehicleParam), validate("query", performanceQuery), async (c) => {
       const { vehicleId } = c.req.valid("param");
-      const performance = await vehiclePerformance(sql, vehicleId, c.req.valid("query"), thresholds);
+      const performance = await vehiclePerformance(sql, vehicleId, c.req.valid("query"), thresholds, now());
       if (!performance) throw notFound(`vehicle ${vehicleId} has never been seen`);
       return c.json(performance);
     })
@@ -62,6 +62,6 @@ export function analyticsRoutes({ sql, now, thresholds, fleetCache }: AnalyticsD
     })
     .get("/fleet", validate("query", fleetQuery), async (c) => {
       const { window, limit, offset } = c.req.valid("query");
-      return c.json(await fleetView(sql, fleetCache, window, thresholds, { limit, offset }));
+      return c.json(await fleetView(sql, fleetCache, window, thresholds, { limit, offset }, now()));
     });
 }

@@ -19,6 +19,22 @@ export const vehicleState = pgTable("vehicle_state", {
   lastUpdated: timestamp("last_updated", { withTimezone: true }).notNull(),
 });
 
+// When each vehicle's first reading was recorded (the earliest ever stored), kept by the
+// rollup aggregator as it adds readings (src/rollups/rollup-sql.ts): a reading still
+// pending is not in it yet, so readers take the lesser of this and the vehicle's pending
+// readings, in one snapshot. Coverage counts expected readings from here (docs/design.md).
+// A table of its own, not a column of vehicle_state: ingest never touches it, so the
+// aggregator takes no lock an ingest transaction holds. Indexed on first_seen, for "which
+// vehicles were first seen inside this window".
+export const vehicleFirstSeen = pgTable(
+  "vehicle_first_seen",
+  {
+    vehicleId: uuid("vehicle_id").primaryKey(),
+    firstSeen: timestamp("first_seen", { withTimezone: true }).notNull(),
+  },
+  (table) => [index("vehicle_first_seen_first_seen_idx").on(table.firstSeen)],
+);
+
 // A link between a vehicle and a meter, valid over [linked_at, unlinked_at): a meter's AC
 // counts toward a vehicle only while linked to it. A meter's first link reaches back over
 // its whole history (linked_at = -infinity); an open link has unlinked_at = infinity.

@@ -87,8 +87,13 @@ export const vehiclePerformance = z
     efficiencyRatio: ratio,
     avgBatteryTemp: z.number().nullable(),
     dataPoints: count,
-    expectedPoints: count.describe("One reading a minute"),
-    coverage: z.number().nullable().describe("dataPoints / expectedPoints"),
+    expectedPoints: count.describe(
+      "One reading a minute, from the vehicle's first reading when that is inside the window, up to the window's end or now, whichever is sooner",
+    ),
+    coverage: z
+      .number()
+      .nullable()
+      .describe("dataPoints / expectedPoints, to 4 decimal places; null when none expected"),
     maxBatteryTemp: z.number().nullable(),
     quality: z.array(qualityFlag),
   })
@@ -123,7 +128,12 @@ const fleetVehicle = z
     totalDcDelivery: kwh,
     efficiencyRatio: ratio,
     dataPoints: count,
-    coverage: z.number().nullable(),
+    coverage: z
+      .number()
+      .nullable()
+      .describe(
+        "dataPoints over the readings expected (one a minute from the window's start or the vehicle's first reading, whichever is later, up to asOf)",
+      ),
     maxBatteryTemp: z.number().nullable(),
     quality: z.array(qualityFlag),
   })
@@ -131,15 +141,33 @@ const fleetVehicle = z
 
 export const fleetView = z
   .strictObject({
-    from: instant,
-    to: instant,
+    from: instant.describe("Start of the window, widened down to a whole hour"),
+    to: instant.describe("End of the window, widened up to a whole hour (by default the current hour's end)"),
+    asOf: instant.describe("What the figures run to: `to`, or the instant of the request when `to` is later"),
     totals: z.strictObject({
-      vehicles: count,
-      totalAcConsumption: kwh,
-      totalDcDelivery: kwh,
-      efficiencyRatio: ratio,
-      dataPoints: count,
-      expectedPointsPerVehicle: count,
+      vehicles: count.describe("Vehicles with readings, or with linked meters' readings, in the window"),
+      totalAcConsumption: kwh.describe(
+        "Paired AC, kWh: meters' AC counted toward vehicles with readings in the window",
+      ),
+      totalDcDelivery: kwh.describe("Paired DC, kWh: DC of vehicles with linked meters' readings in the window"),
+      efficiencyRatio: ratio.describe("Paired DC over paired AC, to 4 decimal places; null without paired AC"),
+      unpaired: z
+        .strictObject({
+          dcKwh: kwh.describe("DC, kWh, of vehicles with readings but no linked meter's reading in the window"),
+          vehicles: count.describe("How many such vehicles"),
+          acKwh: kwh.describe(
+            "AC, kWh, of meter readings counted toward no vehicle with readings in the window: read while linked to no vehicle, or to a vehicle with no reading in the window",
+          ),
+          meters: count.describe("How many meters had such readings"),
+        })
+        .describe("Energy whose other side is unknown, left out of the totals, spread and ranks above"),
+      dataPoints: count.describe("Readings of every vehicle in the window"),
+      expectedPoints: count.describe(
+        "Readings expected of those vehicles: one a minute each, from its first reading when that is inside the window, up to asOf",
+      ),
+      expectedPointsPerVehicle: count.describe(
+        "Readings expected of a vehicle seen before the window: one a minute, up to asOf",
+      ),
     }),
     efficiencyDistribution: z
       .array(
@@ -149,9 +177,9 @@ export const fleetView = z
           vehicles: count,
         }),
       )
-      .describe("Vehicles by efficiency, 0.05 wide from 0.5 to 1"),
-    leastEfficient: z.array(fleetVehicle).describe("Up to 10, among efficiencies at most 1"),
-    mostEfficient: z.array(fleetVehicle).describe("Up to 10, among efficiencies at most 1"),
+      .describe("Paired vehicles by efficiency, 0.05 wide from 0.5 to 1"),
+    leastEfficient: z.array(fleetVehicle).describe("Up to 10 paired vehicles, among efficiencies at most 1"),
+    mostEfficient: z.array(fleetVehicle).describe("Up to 10 paired vehicles, among efficiencies at most 1"),
     needsAttention: z.strictObject({
       total: count,
       limit: count,

@@ -15,6 +15,8 @@
 //   readings' own scales (3 and 2 decimals), so the integers are exact. `changed_xid`
 //   names the transaction that last wrote the row (its 64-bit id as int8, which BRIN can
 //   index), for the fleet cache (src/analytics/fleet-cache.ts).
+// - First seen (`vehicle_first_seen`): each vehicle's earliest reading, lowered only by an
+//   older one (a backfill) and otherwise only read, so a run writes it once per new vehicle.
 
 const HOUR_OF_DAY = "extract(hour from hour at time zone 'UTC')::int";
 
@@ -135,6 +137,20 @@ export const VEHICLE_ROLLUPS = `
     { prefix: "temp_max", value: "(battery_temp_max * 100)", cast: "int4", combine: "max" },
   ])}`;
 
+/** The CTE lowering each vehicle's first seen to its earliest reading in `stored` (see the header). */
+export const VEHICLE_FIRST_SEEN = `
+  vehicle_first_seen_rollup as (
+    insert into vehicle_first_seen (vehicle_id, first_seen)
+    select earliest.vehicle_id, earliest.first_seen
+    from (select vehicle_id, min(recorded_at) as first_seen from stored group by 1) earliest
+    where not exists (
+      select 1 from vehicle_first_seen known
+      where known.vehicle_id = earliest.vehicle_id and known.first_seen <= earliest.first_seen
+    )
+    order by 1
+    on conflict (vehicle_id) do update set first_seen = least(vehicle_first_seen.first_seen, excluded.first_seen)
+  )`;
+
 export type Kind = "meter" | "vehicle";
 
 /** The columns a pending row carries: what the rollups need of a reading. */
@@ -152,7 +168,7 @@ const pendingInsert = (kind: Kind) => `
 export const METER_PENDING = pendingInsert("meter");
 export const VEHICLE_PENDING = pendingInsert("vehicle");
 
-const ROLLUPS: Record<Kind, string> = { meter: METER_ROLLUPS, vehicle: VEHICLE_ROLLUPS };
+const ROLLUPS: Record<Kind, string> = { meter: METER_ROLLUPS, vehicle: `${VEHICLE_ROLLUPS},${VEHICLE_FIRST_SEEN}` };
 const DEVICE: Record<Kind, string> = { meter: "meter_id", vehicle: "vehicle_id" };
 
 /** How the aggregator takes the pending rows it adds. */
