@@ -17,6 +17,8 @@ import { type DashboardAssets, dashboardRoutes } from "./dashboard/routes.ts";
 import type { Db, Sql } from "./db/client.ts";
 import { isMigrated } from "./db/migrate.ts";
 import { mappingRoutes } from "./fleet/mappings.ts";
+import { profileRoutes } from "./fleet/profiles.ts";
+import { searchRoutes } from "./fleet/search.ts";
 import { stateRoutes } from "./fleet/state.ts";
 import { AppError, databaseUnavailable, errorResponse, toAppError } from "./http/errors.ts";
 import { assignRequestId, matchedRoute, requestContext, requestLogger } from "./http/request-context.ts";
@@ -140,7 +142,11 @@ export function createApp(deps: AppDeps) {
     app.use("/v1/telemetry/*", requireScope("ingest"));
     app.get("/v1/mappings", requireScope("read"));
     app.on(["POST", "DELETE"], ["/v1/mappings", "/v1/mappings/*"], requireScope("admin"));
-    for (const path of ["/v1/vehicles/*", "/v1/meters/*", "/v1/analytics/*"]) app.use(path, requireScope("read"));
+    // Naming a device is fleet administration, like linking its meters.
+    app.on("PUT", ["/v1/vehicles/*", "/v1/meters/*"], requireScope("admin"));
+    for (const path of ["/v1/vehicles/*", "/v1/meters/*", "/v1/analytics/*", "/v1/search"]) {
+      app.use(path, requireScope("read"));
+    }
     for (const path of ["/v1/admin/*", "/v1/keys", "/v1/keys/*"]) app.use(path, requireScope("admin"));
   }
   if (deps.rateLimits) app.use("/v1/*", rateLimit(deps.rateLimits));
@@ -163,6 +169,8 @@ export function createApp(deps: AppDeps) {
     )
     .route("/v1/mappings", mappingRoutes(deps.sql, now))
     .route("/v1", stateRoutes(deps.db))
+    .route("/v1", profileRoutes(deps.sql))
+    .route("/v1/search", searchRoutes(deps.sql))
     .route(
       "/v1/analytics",
       analyticsRoutes({
