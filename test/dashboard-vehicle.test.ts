@@ -150,7 +150,7 @@ describe.skipIf(!hasChromium)("vehicle page in Chromium", () => {
       expect(await page.locator("#vehicle-body").isHidden()).toBe(true);
       expect(await page.locator("#vehicle-view canvas").count()).toBe(0);
       expect(await page.locator("#vehicle-figures > *, #vehicle-state > *, #links > *").count()).toBe(0);
-      const visible = await view.innerText();
+      const visible = (await view.textContent()) ?? "";
       for (const stale of [hot.vehicleId, "Van 042", "Depot bay 7", "°C"]) expect(visible).not.toContain(stale);
       await screenshot(page, "not-found-desk");
 
