@@ -44,7 +44,7 @@ export function showMessage(text: string | undefined) {
 export function deviceLink(kind: "vehicle" | "meter", id: string, name: string | null) {
   return element(
     "a",
-    { href: linkTo(kind, id), class: "device", "data-device": id, title: id },
+    { href: linkTo(kind, id), class: "device", "data-device": id, title: name ? `${name} (${id})` : id },
     element("span", { class: name ? "name" : "name unnamed" }, name ?? `${id.slice(0, 8)}…`),
     element("span", { class: "id" }, id),
   );
