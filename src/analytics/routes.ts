@@ -1,5 +1,6 @@
 // Analytics: GET /v1/analytics/performance/:vehicleId, /vehicles/:vehicleId/series and
-// /fleet. Every window is validated and bounded; unknown vehicles are a 404.
+// /fleet. Every window is validated and bounded; unknown vehicles are a 404. Vehicles are
+// named beside their ids, and the series and fleet also answer as CSV (exports.ts).
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Sql } from "../db/client.ts";
