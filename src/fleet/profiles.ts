@@ -22,7 +22,7 @@ export const profileBodySchema = z.object({
     .min(1, "must not be empty")
     .max(100, "must be at most 100 characters")
     .refine((name) => !CONTROL.test(name), "must not contain control characters")
-    .meta({ description: "What operators call the device, 1-100 characters once trimmed", example: "Van 042" }),
+    .meta({ description: "What operators call the device, 1-100 characters once trimmed", examples: ["Van 042"] }),
 });
 
 interface ProfileRow {

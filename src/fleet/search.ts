@@ -12,7 +12,10 @@ export const searchQuerySchema = z.object({
     .trim()
     .min(1, "must not be empty")
     .max(100, "must be at most 100 characters")
-    .meta({ description: "An id, the start of one (hyphens optional), or any part of a name", example: "van" }),
+    .meta({
+      description: "An id, the start of one (hyphens optional), or any part of a name",
+      examples: ["van", "660e8400"],
+    }),
   limit: z.coerce.number().int().min(1).max(50).default(20).meta({ description: "Results at most (1-50, default 20)" }),
 });
 
