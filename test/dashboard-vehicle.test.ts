@@ -176,6 +176,48 @@ describe.skipIf(!hasChromium)("vehicle page in Chromium", () => {
   );
 
   it(
+    "never draws a vehicle whose answers arrive after the reader moved on to another id",
+    async () => {
+      const { page, errors } = await openPage(rig, "/");
+      await shown(page, "fleet");
+      // Hold the first vehicle's figures until the reader has gone elsewhere.
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        void page.route(`**/v1/analytics/performance/${hot.vehicleId}?*`, async (route) => {
+          resolve();
+          await new Promise<void>((go) => {
+            release = go;
+          });
+          await route.continue();
+        });
+      });
+      await page.evaluate(() => {
+        const view = document.querySelector("#vehicle-view") as HTMLElement;
+        const seen = window as unknown as { sawStale: boolean };
+        seen.sawStale = false;
+        new MutationObserver(() => {
+          if (view.textContent?.includes("Van 042")) seen.sawStale = true;
+        }).observe(view, { subtree: true, childList: true, characterData: true });
+      });
+      await page.evaluate((id) => {
+        location.hash = `#vehicle/${id}`;
+      }, hot.vehicleId);
+      await held;
+      const unknown = newId();
+      await page.evaluate((id) => {
+        location.hash = `#vehicle/${id}`;
+      }, unknown);
+      release();
+      await shown(page, `missing:${unknown}`);
+      expect(await page.evaluate(() => (window as unknown as { sawStale: boolean }).sawStale)).toBe(false);
+      expect(await page.locator("#vehicle-body").isHidden()).toBe(true);
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
     "fits a 390 px phone: figures, charts and links without sideways scrolling",
     async () => {
       const { page, errors } = await openPage(rig, `/#vehicle/${hot.vehicleId}`, PHONE);
