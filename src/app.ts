@@ -18,6 +18,8 @@ import { createDb, type Db, type Sql } from "./db/client.ts";
 import { isMigrated } from "./db/migrate.ts";
 import { holdPermit, type PoolGate } from "./db/pool-gate.ts";
 import { mappingRoutes } from "./fleet/mappings.ts";
+import { profileRoutes } from "./fleet/profiles.ts";
+import { searchRoutes } from "./fleet/search.ts";
 import { stateRoutes } from "./fleet/state.ts";
 import { AppError, databaseUnavailable, errorResponse, toAppError } from "./http/errors.ts";
 import { assignRequestId, matchedRoute, requestContext, requestLogger } from "./http/request-context.ts";
@@ -157,7 +159,11 @@ export function createApp(deps: AppDeps) {
     app.use("/v1/telemetry/*", requireScope("ingest"));
     app.get("/v1/mappings", requireScope("read"));
     app.on(["POST", "DELETE"], ["/v1/mappings", "/v1/mappings/*"], requireScope("admin"));
-    for (const path of ["/v1/vehicles/*", "/v1/meters/*", "/v1/analytics/*"]) app.use(path, requireScope("read"));
+    // Naming a device is fleet administration, like linking its meters.
+    app.on("PUT", ["/v1/vehicles/*", "/v1/meters/*"], requireScope("admin"));
+    for (const path of ["/v1/vehicles/*", "/v1/meters/*", "/v1/analytics/*", "/v1/search"]) {
+      app.use(path, requireScope("read"));
+    }
     for (const path of ["/v1/admin/*", "/v1/keys", "/v1/keys/*"]) app.use(path, requireScope("admin"));
   }
   if (deps.rateLimits) app.use("/v1/*", rateLimit(deps.rateLimits));
@@ -166,7 +172,7 @@ export function createApp(deps: AppDeps) {
   const { gates } = deps;
   app.use("/v1/mappings", holdPermit(gates?.write));
   app.use("/v1/mappings/*", holdPermit(gates?.write));
-  for (const path of ["/v1/vehicles/*", "/v1/meters/*", "/v1/admin/*"]) app.use(path, holdPermit(gates?.read));
+  for (const path of ["/v1/vehicles/*", "/v1/meters/*", "/v1/search", "/v1/admin/*"]) app.use(path, holdPermit(gates?.read));
   app.use("/v1/analytics/*", holdPermit(gates?.analytics ?? gates?.read));
 
   const readSql = deps.readSql ?? deps.sql;
@@ -190,6 +196,8 @@ export function createApp(deps: AppDeps) {
     )
     .route("/v1/mappings", mappingRoutes(deps.sql, now))
     .route("/v1", stateRoutes(deps.primaryReadSql ? createDb(primaryReadSql) : deps.db))
+    .route("/v1", profileRoutes(deps.sql))
+    .route("/v1/search", searchRoutes(primaryReadSql))
     .route(
       "/v1/analytics",
       analyticsRoutes({

@@ -32,6 +32,7 @@ describe("POST /v1/telemetry/meter", () => {
     expect(state.status).toBe(200);
     expect(state.body).toEqual({
       meterId: reading.meterId,
+      name: null,
       kwhConsumedAc: 50.5,
       voltage: 230.25,
       lastUpdated: "2026-03-15T11:00:00.000Z",
@@ -81,6 +82,7 @@ describe("POST /v1/telemetry/vehicle", () => {
     expect(state.status).toBe(200);
     expect(state.body).toEqual({
       vehicleId: reading.vehicleId,
+      name: null,
       soc: 75.5,
       kwhDeliveredDc: 40.3,
       batteryTemp: -5.25,

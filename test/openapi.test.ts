@@ -86,6 +86,7 @@ describe("GET /openapi.json", () => {
     expect(parameters.map((parameter) => `${parameter.in} ${parameter.name}`).sort()).toEqual([
       "path vehicleId",
       "query bucket",
+      "query format",
       "query from",
       "query to",
     ]);

@@ -57,6 +57,7 @@ describe("GET /v1/analytics/performance/:vehicleId", () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       vehicleId,
+      name: null,
       from: "2026-03-10T00:00:00.000Z",
       to: "2026-03-11T00:00:00.000Z",
       totalAcConsumption: 40.75,

@@ -26,7 +26,7 @@ const byId = (a: { vehicleId: string }, b: { vehicleId: string }) =>
 /** Efficiency buckets 0.05 wide from 0.5 to 1, with open ends below and above. */
 const EDGES = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1];
 
-interface VehicleFigures {
+export interface VehicleFigures {
   vehicleId: string;
   totalAcConsumption: number;
   totalDcDelivery: number;
@@ -78,7 +78,7 @@ export async function fleetView(
   cache: FleetCache,
   window: Window,
   thresholds: QualityThresholds,
-  page: { limit: number; offset: number },
+  page: { limit: number; offset: number; each?: (figures: VehicleFigures) => void },
   now: Date,
 ) {
   return summarizeFleet(await fleetEnergy(sql, cache, window), window, thresholds, page, now);
@@ -120,7 +120,7 @@ export function summarizeFleet(
   { vehicles: energy, unlinkedMeters }: FleetEnergy,
   window: Window,
   thresholds: QualityThresholds,
-  page: { limit: number; offset: number },
+  page: { limit: number; offset: number; each?: (figures: VehicleFigures) => void },
   now: Date,
 ) {
   const expectedPointsPerVehicle = expectedPointsOf(window, now);
@@ -192,6 +192,7 @@ export function summarizeFleet(
       }
     }
     if (figures.quality.length > 0) attention.push(figures);
+    page.each?.(figures); // every vehicle, for the CSV export
   }
   attention.sort((a, b) => b.quality.length - a.quality.length || byId(a, b));
   totalAc = kwh(totalAc);

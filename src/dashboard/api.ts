@@ -20,10 +20,10 @@ export const readKey = () => sessionStorage.getItem(KEY_ITEM) ?? "";
 export const saveKey = (key: string) => sessionStorage.setItem(KEY_ITEM, key);
 export const forgetKey = () => sessionStorage.removeItem(KEY_ITEM);
 
-export async function api<T>(path: string): Promise<T> {
+async function request(path: string): Promise<Response> {
   const key = readKey();
   const response = await fetch(path, { headers: key ? { Authorization: `Bearer ${key}` } : {} });
-  if (response.ok) return (await response.json()) as T;
+  if (response.ok) return response;
   let code = "http_error";
   let message = `${response.status} ${response.statusText}`;
   try {
@@ -33,6 +33,25 @@ export async function api<T>(path: string): Promise<T> {
     // not the error shape (a proxy's page, say): keep the status line
   }
   throw new ApiError(response.status, code, message);
+}
+
+export async function api<T>(path: string): Promise<T> {
+  return (await (await request(path)).json()) as T;
+}
+
+/**
+ * Saves what `path` answers as a file, named as the service names it. The request carries
+ * the key, which a plain link could not: the answer is handed to the browser as a blob.
+ */
+export async function download(path: string): Promise<void> {
+  const response = await request(path);
+  const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "")?.[1] ?? "export.csv";
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** A failure in words for the message box: what went wrong and what the reader can do. */

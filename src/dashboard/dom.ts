@@ -1,7 +1,9 @@
 /// <reference lib="dom" />
-// Small DOM helpers both views build with: find by id, make an element, a figure card,
-// and the message box. Elements are built, never parsed from HTML strings, so text from
-// the API cannot become markup.
+// Small DOM helpers the views build with: find by id, make an element, a figure card, a
+// device's name and id, a date with its UTC twin on hover, and the message box. Elements
+// are built, never parsed from HTML strings, so text from the API cannot become markup.
+import { format, isShowingUtc } from "./format.ts";
+import { linkTo } from "./place.ts";
 
 export const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -33,4 +35,23 @@ export function showMessage(text: string | undefined) {
   const box = $("message");
   box.hidden = !text;
   box.textContent = text ?? "";
+}
+
+/**
+ * A device as the reader knows it: its name (or, without one, the start of its id) over
+ * its whole id, linked to its view. data-device carries the id for tests and tools.
+ */
+export function deviceLink(kind: "vehicle" | "meter", id: string, name: string | null) {
+  return element(
+    "a",
+    { href: linkTo(kind, id), class: "device", "data-device": id, title: name ? `${name} (${id})` : id },
+    element("span", { class: name ? "name" : "name unnamed" }, name ?? `${id.slice(0, 8)}…`),
+    element("span", { class: "id" }, id),
+  );
+}
+
+/** A date in the page's zone; hovering shows it in UTC (or in local time when showing UTC). */
+export function timeText(iso: string) {
+  const other = isShowingUtc() ? new Date(iso).toString() : format.utcInstant(iso);
+  return element("time", { datetime: iso, title: other }, format.instant(iso));
 }

@@ -1,11 +1,13 @@
 /// <reference lib="dom" />
-// The fleet view: the window shown, the fleet's totals, the efficiency histogram, the
-// vehicles needing attention (a page at a time) and the least and most efficient
-// vehicles, each linking to its vehicle view.
+// The fleet view: the window shown, the fleet's totals (and the energy with no other side
+// known, where the service reports it), the efficiency histogram, the vehicles needing
+// attention (a page at a time) and the least and most efficient vehicles, each by name
+// and id, linking to its vehicle view, and the whole fleet as a CSV file.
 import { api } from "./api.ts";
-import { $, card, element } from "./dom.ts";
-import { format } from "./format.ts";
-import { chosenRange, rangeQuery } from "./range.ts";
+import { $, card, deviceLink, element, timeText } from "./dom.ts";
+import { explainFlag } from "./flags.ts";
+import { format, zoneName } from "./format.ts";
+import { rangeQuery, type TimeRange } from "./range.ts";
 import type { Flag, FleetVehicle, FleetView } from "./types.ts";
 
 const PAGE_SIZE = 25;
@@ -18,15 +20,13 @@ export function resetAttentionPage() {
   attentionOffset = 0;
 }
 
-function vehicleLink(vehicleId: string) {
-  return element("a", { href: `#vehicle/${vehicleId}`, class: "id", "data-vehicle": vehicleId }, vehicleId);
-}
-
 function flags(quality: Flag[]) {
   return element(
     "td",
-    { class: "flags" },
-    ...quality.map((flag) => element("span", { class: `flag ${flag.code}`, title: flag.message }, flag.code)),
+    { class: "flags", "data-label": "Quality flags" },
+    ...quality.map((flag) =>
+      element("span", { class: `flag ${flag.code}`, title: `${explainFlag(flag.code)} (${flag.message})` }, flag.code),
+    ),
   );
 }
 
@@ -36,7 +36,7 @@ function vehicleTable(vehicles: FleetVehicle[], withFlags: boolean) {
   if (withFlags) head.splice(1, 0, "Quality flags"); // next to the id: what to look at first
   return element(
     "table",
-    {},
+    { class: "vehicles" },
     element("thead", {}, element("tr", {}, ...head.map((text) => element("th", {}, text)))),
     element(
       "tbody",
@@ -45,12 +45,12 @@ function vehicleTable(vehicles: FleetVehicle[], withFlags: boolean) {
         const row = element(
           "tr",
           { "data-vehicle-row": vehicle.vehicleId },
-          element("td", {}, vehicleLink(vehicle.vehicleId)),
-          element("td", {}, format.ratio(vehicle.efficiencyRatio)),
-          element("td", {}, format.kwh(vehicle.totalAcConsumption)),
-          element("td", {}, format.kwh(vehicle.totalDcDelivery)),
-          element("td", {}, format.percent(vehicle.coverage)),
-          element("td", {}, format.temp(vehicle.maxBatteryTemp)),
+          element("td", { class: "vehicle" }, deviceLink("vehicle", vehicle.vehicleId, vehicle.name)),
+          element("td", { "data-label": "Efficiency" }, format.ratio(vehicle.efficiencyRatio)),
+          element("td", { "data-label": "AC kWh" }, format.kwh(vehicle.totalAcConsumption)),
+          element("td", { "data-label": "DC kWh" }, format.kwh(vehicle.totalDcDelivery)),
+          element("td", { "data-label": "Coverage" }, format.percent(vehicle.coverage)),
+          element("td", { "data-label": "Max temp" }, format.temp(vehicle.maxBatteryTemp)),
         );
         if (withFlags) row.firstElementChild?.after(flags(vehicle.quality));
         return row;
@@ -100,7 +100,13 @@ function renderFleet(view: FleetView, refresh: () => void) {
   const section = $("fleet-view");
   section.dataset.from = view.from;
   section.dataset.to = view.to;
-  $("fleet-window").textContent = `${format.instant(view.from)} – ${format.instant(view.to)}`;
+  $("fleet-window").replaceChildren(
+    "Window ",
+    timeText(view.from),
+    " – ",
+    timeText(view.to),
+    ` (times in ${zoneName()})`,
+  );
   const { totals } = view;
   const coverage =
     totals.vehicles && totals.expectedPointsPerVehicle
@@ -114,6 +120,25 @@ function renderFleet(view: FleetView, refresh: () => void) {
     card("Readings", format.count(totals.dataPoints), "dataPoints", totals.dataPoints),
     card("Coverage", format.percent(coverage)),
   );
+  // Energy whose other side is unknown, reported by newer services beside the headline.
+  const unpaired = totals.unpaired;
+  $("unpaired").hidden = !unpaired;
+  if (unpaired) {
+    $("unpaired").replaceChildren(
+      card(
+        `DC with no meter, kWh (${format.count(unpaired.vehicles)} vehicles)`,
+        format.kwh(unpaired.dcKwh),
+        "unpairedDc",
+        unpaired.dcKwh,
+      ),
+      card(
+        `AC with no vehicle, kWh (${format.count(unpaired.meters)} meters)`,
+        format.kwh(unpaired.acKwh),
+        "unpairedAc",
+        unpaired.acKwh,
+      ),
+    );
+  }
   $("histogram").replaceChildren(...histogram(view.efficiencyDistribution));
 
   const attention = view.needsAttention;
@@ -124,11 +149,15 @@ function renderFleet(view: FleetView, refresh: () => void) {
   $("most").replaceChildren(vehicleTable(view.mostEfficient, false));
 }
 
-/** Fetches and shows the fleet over the chosen window; `refresh` is how the pager reloads. */
-export async function loadFleet(refresh: () => void) {
-  const range = chosenRange();
-  const view = await api<FleetView>(
-    `/v1/analytics/fleet?${rangeQuery(range)}&limit=${PAGE_SIZE}&offset=${attentionOffset}`,
-  );
+/**
+ * Fetches and shows the fleet over the window; `refresh` is how the pager reloads, and
+ * `isCurrent` whether the reader is still on the fleet when the answer arrives.
+ */
+export async function loadFleet(range: TimeRange, refresh: () => void, isCurrent: () => boolean) {
+  const query = rangeQuery(range);
+  const view = await api<FleetView>(`/v1/analytics/fleet?${query}&limit=${PAGE_SIZE}&offset=${attentionOffset}`);
+  if (!isCurrent()) return "stale";
+  $<HTMLAnchorElement>("fleet-csv").href = `/v1/analytics/fleet?format=csv&${query}`;
   renderFleet(view, refresh);
+  return "fleet";
 }

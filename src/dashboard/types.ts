@@ -1,6 +1,7 @@
 // The shapes of the /v1 answers the dashboard reads, as far as it reads them: the fleet
-// view, one vehicle's live state and series, and its meter links. Types only, so nothing
-// here reaches the bundle.
+// view, one vehicle's figures, live state and series, a meter's state, links and search
+// results. Hand-written to match src/openapi/responses.ts. Types only, so nothing here
+// reaches the bundle.
 
 export interface Flag {
   code: string;
@@ -8,6 +9,7 @@ export interface Flag {
 }
 export interface FleetVehicle {
   vehicleId: string;
+  name: string | null;
   totalAcConsumption: number;
   totalDcDelivery: number;
   efficiencyRatio: number | null;
@@ -26,14 +28,32 @@ export interface FleetView {
     efficiencyRatio: number | null;
     dataPoints: number;
     expectedPointsPerVehicle: number;
+    /** Energy with no other side known (DC of vehicles with no meter, AC of meters with no vehicle); newer services only. */
+    unpaired?: { dcKwh: number; vehicles: number; acKwh: number; meters: number };
   };
   efficiencyDistribution: { min: number | null; max: number | null; vehicles: number }[];
   leastEfficient: FleetVehicle[];
   mostEfficient: FleetVehicle[];
   needsAttention: { total: number; limit: number; offset: number; vehicles: FleetVehicle[] };
 }
+export interface VehiclePerformance {
+  vehicleId: string;
+  name: string | null;
+  from: string;
+  to: string;
+  totalAcConsumption: number;
+  totalDcDelivery: number;
+  efficiencyRatio: number | null;
+  avgBatteryTemp: number | null;
+  dataPoints: number;
+  expectedPoints: number;
+  coverage: number | null;
+  maxBatteryTemp: number | null;
+  quality: Flag[];
+}
 export interface VehicleState {
   vehicleId: string;
+  name: string | null;
   soc: number;
   kwhDeliveredDc: number;
   batteryTemp: number;
@@ -51,15 +71,30 @@ export interface SeriesPoint {
 }
 export interface Series {
   vehicleId: string;
+  name: string | null;
   bucket: "hour" | "day";
   from: string;
   to: string;
   points: SeriesPoint[];
 }
+export interface MeterState {
+  meterId: string;
+  name: string | null;
+  kwhConsumedAc: number;
+  voltage: number;
+  lastUpdated: string;
+}
 export interface Mapping {
   vehicleId: string;
+  vehicleName: string | null;
   meterId: string;
+  meterName: string | null;
   linkedAt: string | null;
   unlinkedAt: string | null;
   isActive: boolean;
+}
+export interface SearchResult {
+  kind: "vehicle" | "meter";
+  id: string;
+  name: string | null;
 }

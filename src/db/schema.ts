@@ -2,7 +2,7 @@
 // The cold store (monthly-partitioned history) cannot be declared here: it lives in the
 // custom migration drizzle/0001_cold_store.sql.
 import { sql } from "drizzle-orm";
-import { boolean, index, numeric, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { boolean, check, index, numeric, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 export const meterState = pgTable("meter_state", {
   meterId: uuid("meter_id").primaryKey(),
@@ -66,3 +66,22 @@ export const apiKeys = pgTable("api_keys", {
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   revokedAt: timestamp("revoked_at", { withTimezone: true }),
 });
+
+// What operators call a vehicle or a meter (a fleet number, a charger's bay): one row per
+// named device, kept apart from the readings so naming a device never touches its state.
+// Devices may be named before they first report.
+export const deviceProfiles = pgTable(
+  "device_profiles",
+  {
+    kind: text("kind", { enum: ["vehicle", "meter"] }).notNull(),
+    deviceId: uuid("device_id").notNull(),
+    name: text("name").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.kind, table.deviceId] }),
+    check("device_profiles_kind_check", sql`${table.kind} in ('vehicle', 'meter')`),
+    check("device_profiles_name_check", sql`char_length(${table.name}) between 1 and 100`),
+  ],
+);

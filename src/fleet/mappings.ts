@@ -33,6 +33,8 @@ interface LinkRow {
   is_active: boolean;
   created_ms: number;
   updated_ms: number;
+  vehicle_name: string | null;
+  meter_name: string | null;
 }
 
 // Instants as epoch milliseconds (±Infinity for the open ends), so JavaScript compares them.
@@ -41,7 +43,9 @@ const LINK_COLUMNS = (sql: Queryable) => sql`
   (extract(epoch from linked_at) * 1000)::float8 as linked_ms,
   (extract(epoch from unlinked_at) * 1000)::float8 as unlinked_ms,
   (extract(epoch from created_at) * 1000)::float8 as created_ms,
-  (extract(epoch from updated_at) * 1000)::float8 as updated_ms
+  (extract(epoch from updated_at) * 1000)::float8 as updated_ms,
+  (select name from device_profiles where kind = 'vehicle' and device_id = vehicle_id) as vehicle_name,
+  (select name from device_profiles where kind = 'meter' and device_id = meter_id) as meter_name
 `;
 
 const isoOrEdge = (ms: number, open: "null-if-negative" | "null-if-positive") => {
@@ -52,7 +56,9 @@ const isoOrEdge = (ms: number, open: "null-if-negative" | "null-if-positive") =>
 
 const present = (row: LinkRow) => ({
   vehicleId: row.vehicle_id,
+  vehicleName: row.vehicle_name,
   meterId: row.meter_id,
+  meterName: row.meter_name,
   linkedAt: isoOrEdge(row.linked_ms, "null-if-negative"),
   unlinkedAt: isoOrEdge(row.unlinked_ms, "null-if-positive"),
   isActive: row.is_active,

@@ -104,6 +104,10 @@ export async function buildOpenApiDocument<E extends Env>(
       } else {
         const [schema, description] = answer;
         responses[status] = { description, content: { "application/json": { schema: await toSchema(schema) } } };
+        if (operation.csv && status === "200") {
+          const content = responses[status].content as Record<string, OpenAPIV3_1.MediaTypeObject>;
+          content["text/csv"] = { schema: { type: "string", description: operation.csv } };
+        }
       }
     }
 

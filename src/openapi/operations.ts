@@ -18,6 +18,8 @@ export interface Operation {
   /** Whether the database is asked (and so a 503 may come back when it is unreachable). */
   usesDatabase?: boolean;
   answers: Partial<Record<number, Answer>>;
+  /** The 200 is also given as CSV (?format=csv or Accept: text/csv): what its columns are. */
+  csv?: string;
   /** A response that is not JSON, e.g. the Prometheus text. */
   text?: { status: number; mediaType: string; description: string };
 }
@@ -29,6 +31,8 @@ const bodyErrors = {
 } as const;
 const queryErrors = { 400: "A parameter failed validation (validation_failed: `details` names each)" } as const;
 const vehicleNotFound = { 404: "The vehicle has never been seen (not_found)" } as const;
+const profileDescription =
+  "Sets the device's name (trimmed, 1-100 characters, no control characters), shown beside its id in every answer and found by GET /v1/search. A device may be named before it first reports. 201 when it had no name, 200 when the name was replaced.";
 
 const ingestDescription =
   "A 2xx is sent only once the reading is committed. A replay of a reading already stored (same device, same instant to the millisecond) changes nothing and answers 200 duplicate. 503 overloaded (write queue full, or the rollups too far behind) / database_busy (no connection came free in time) / busy (too many large batches at once) / write_failed / shutting_down: retry after Retry-After.";
@@ -148,6 +152,61 @@ export const OPERATIONS: Record<string, Operation> = {
       404: "The meter has not reported (not_found)",
     },
   },
+  "put /v1/vehicles/{vehicleId}/profile": {
+    tag: "profiles",
+    summary: "Name a vehicle",
+    description: profileDescription,
+    scope: "admin",
+    usesDatabase: true,
+    answers: {
+      201: [body.vehicleProfile, "Named"],
+      200: [body.vehicleProfile, "Renamed"],
+      ...bodyErrors,
+    },
+  },
+  "get /v1/vehicles/{vehicleId}/profile": {
+    tag: "profiles",
+    summary: "A vehicle's name",
+    scope: "read",
+    usesDatabase: true,
+    answers: {
+      200: [body.vehicleProfile, "The profile"],
+      ...queryErrors,
+      404: "The vehicle has no profile (not_found)",
+    },
+  },
+  "put /v1/meters/{meterId}/profile": {
+    tag: "profiles",
+    summary: "Name a meter",
+    description: profileDescription,
+    scope: "admin",
+    usesDatabase: true,
+    answers: {
+      201: [body.meterProfile, "Named"],
+      200: [body.meterProfile, "Renamed"],
+      ...bodyErrors,
+    },
+  },
+  "get /v1/meters/{meterId}/profile": {
+    tag: "profiles",
+    summary: "A meter's name",
+    scope: "read",
+    usesDatabase: true,
+    answers: {
+      200: [body.meterProfile, "The profile"],
+      ...queryErrors,
+      404: "The meter has no profile (not_found)",
+    },
+  },
+  "get /v1/search": {
+    tag: "search",
+    summary: "Find vehicles and meters by id or name",
+    description:
+      "`q` is matched against ids (the whole id, or its first characters, hyphens optional) and names (any part, any case). Devices known by a reading, a link or a name are found.",
+    scope: "read",
+    usesDatabase: true,
+    answers: { 200: [body.searchResults, "What was found, perhaps nothing"], ...queryErrors },
+  },
   "get /v1/analytics/performance/{vehicleId}": {
     tag: "analytics",
     summary: "One vehicle over a window: energy, efficiency, coverage and quality flags",
@@ -164,6 +223,7 @@ export const OPERATIONS: Record<string, Operation> = {
     scope: "read",
     usesDatabase: true,
     answers: { 200: [body.vehicleSeries, "Every bucket of the window"], ...queryErrors, ...vehicleNotFound },
+    csv: "One row a bucket: start, ac_kwh, dc_kwh, efficiency_ratio, avg_battery_temp_c, max_battery_temp_c, soc_min, soc_max, data_points (empty where the JSON has null). Sent as an attachment.",
   },
   "get /v1/analytics/fleet": {
     tag: "analytics",
@@ -173,6 +233,7 @@ export const OPERATIONS: Record<string, Operation> = {
     scope: "read",
     usesDatabase: true,
     answers: { 200: [body.fleetView, "The fleet's figures"], ...queryErrors },
+    csv: "Every vehicle of the window (not paged), by id: vehicle_id, name, ac_kwh, dc_kwh, efficiency_ratio, data_points, coverage, max_battery_temp_c, quality_flags (codes separated by spaces); the figures are those of the JSON. Sent as an attachment.",
   },
   "get /v1/admin/stats": {
     tag: "admin",

@@ -13,6 +13,10 @@ const uuid = z
 const kwh = z.number().describe("kWh, to 3 decimal places");
 const ratio = z.number().nullable().describe("DC delivered over AC drawn, to 4 decimal places; null without AC");
 const count = z.int().min(0);
+const name = z
+  .string()
+  .nullable()
+  .describe("What operators call the device (PUT .../profile); null when it has no name");
 
 export const errorBody = z
   .strictObject({
@@ -43,12 +47,13 @@ export const batchStored = z
   .meta({ id: "BatchStored", description: "201 when any reading was new, else 200" });
 
 export const meterState = z
-  .strictObject({ meterId: uuid, kwhConsumedAc: kwh, voltage: z.number(), lastUpdated: instant })
+  .strictObject({ meterId: uuid, name, kwhConsumedAc: kwh, voltage: z.number(), lastUpdated: instant })
   .meta({ id: "MeterState", description: "The meter's latest reading" });
 
 export const vehicleState = z
   .strictObject({
     vehicleId: uuid,
+    name,
     soc: z.number().describe("State of charge, %"),
     kwhDeliveredDc: kwh,
     batteryTemp: z.number().describe("°C"),
@@ -59,7 +64,9 @@ export const vehicleState = z
 export const mapping = z
   .strictObject({
     vehicleId: uuid,
+    vehicleName: name,
     meterId: uuid,
+    meterName: name,
     linkedAt: instant.nullable().describe("null: from the start of the meter's history"),
     unlinkedAt: instant.nullable().describe("null: still linked"),
     isActive: z.boolean(),
@@ -80,6 +87,7 @@ export const qualityFlag = z
 export const vehiclePerformance = z
   .strictObject({
     vehicleId: uuid,
+    name,
     from: instant,
     to: instant,
     totalAcConsumption: kwh,
@@ -102,6 +110,7 @@ export const vehiclePerformance = z
 export const vehicleSeries = z
   .strictObject({
     vehicleId: uuid,
+    name,
     bucket: z.enum(["hour", "day"]),
     from: instant.describe("Widened down to a bucket boundary"),
     to: instant.describe("Widened up to a bucket boundary"),
@@ -124,6 +133,7 @@ export const vehicleSeries = z
 const fleetVehicle = z
   .strictObject({
     vehicleId: uuid,
+    name,
     totalAcConsumption: kwh,
     totalDcDelivery: kwh,
     efficiencyRatio: ratio,
@@ -188,6 +198,48 @@ export const fleetView = z
     }),
   })
   .meta({ id: "FleetView" });
+
+const EXAMPLE_VEHICLE = "660e8400-e29b-41d4-a716-446655440000";
+const EXAMPLE_METER = "550e8400-e29b-41d4-a716-446655440000";
+const profileName = z.string().min(1).max(100).describe("What operators call the device, 1-100 characters");
+const updatedAt = instant.describe("When the name was last set");
+
+export const vehicleProfile = z.strictObject({ vehicleId: uuid, name: profileName, updatedAt }).meta({
+  id: "VehicleProfile",
+  description: "A vehicle's name",
+  examples: [{ vehicleId: EXAMPLE_VEHICLE, name: "Van 042", updatedAt: "2026-03-15T11:00:00.000Z" }],
+});
+
+export const meterProfile = z.strictObject({ meterId: uuid, name: profileName, updatedAt }).meta({
+  id: "MeterProfile",
+  description: "A meter's name",
+  examples: [{ meterId: EXAMPLE_METER, name: "Depot bay 7", updatedAt: "2026-03-15T11:00:00.000Z" }],
+});
+
+export const searchResults = z
+  .strictObject({
+    results: z
+      .array(
+        z.strictObject({
+          kind: z.enum(["vehicle", "meter"]).describe("Which kind of device the id is"),
+          id: uuid,
+          name,
+        }),
+      )
+      .describe("An exact id first, then ids starting with q, then names containing q; vehicles before meters"),
+  })
+  .meta({
+    id: "SearchResults",
+    description: "Vehicles and meters found by id or name, at most `limit`",
+    examples: [
+      {
+        results: [
+          { kind: "vehicle", id: EXAMPLE_VEHICLE, name: "Van 042" },
+          { kind: "meter", id: EXAMPLE_METER, name: "Van 042 home charger" },
+        ],
+      },
+    ],
+  });
 
 const devices = z.strictObject({ total: count, seenLast5Minutes: count, staleOver15Minutes: count });
 

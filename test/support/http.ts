@@ -16,8 +16,16 @@ export interface JsonResponse {
 type Fetcher = { request: (path: string, init?: RequestInit) => Response | Promise<Response> };
 
 export async function postJson(app: Fetcher, path: string, body: unknown): Promise<JsonResponse> {
+  return sendJson(app, "POST", path, body);
+}
+
+export async function putJson(app: Fetcher, path: string, body: unknown): Promise<JsonResponse> {
+  return sendJson(app, "PUT", path, body);
+}
+
+async function sendJson(app: Fetcher, method: string, path: string, body: unknown): Promise<JsonResponse> {
   const response = await app.request(path, {
-    method: "POST",
+    method,
     headers: { "content-type": "application/json" },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
@@ -25,7 +33,7 @@ export async function postJson(app: Fetcher, path: string, body: unknown): Promi
     status: response.status,
     headers: response.headers,
     body: await response.json(),
-    request: { method: "POST", path },
+    request: { method, path },
   };
 }
 
