@@ -105,13 +105,12 @@ function renderFleet(view: FleetView, refresh: () => void) {
     timeText(view.from),
     " – ",
     timeText(view.to),
+    ...(view.asOf && view.asOf < view.to ? [", figures up to ", timeText(view.asOf)] : []),
     ` (times in ${zoneName()})`,
   );
   const { totals } = view;
-  const coverage =
-    totals.vehicles && totals.expectedPointsPerVehicle
-      ? totals.dataPoints / (totals.vehicles * totals.expectedPointsPerVehicle)
-      : null;
+  // Vehicles first seen inside the window expect fewer readings: the answer's own count says how many.
+  const coverage = totals.expectedPoints ? totals.dataPoints / totals.expectedPoints : null;
   $("totals").replaceChildren(
     card("Vehicles", format.count(totals.vehicles), "vehicles", totals.vehicles),
     card("AC drawn, kWh", format.kwh(totals.totalAcConsumption), "totalAcConsumption", totals.totalAcConsumption),

@@ -21,6 +21,8 @@ export interface FleetVehicle {
 export interface FleetView {
   from: string;
   to: string;
+  /** Where the figures stop: the sooner of `to` and now (older services omit it). */
+  asOf?: string;
   totals: {
     vehicles: number;
     totalAcConsumption: number;
@@ -28,6 +30,8 @@ export interface FleetView {
     efficiencyRatio: number | null;
     dataPoints: number;
     expectedPointsPerVehicle: number;
+    /** Readings expected of every vehicle, each from when it was first seen, up to `asOf`. */
+    expectedPoints: number;
     /** Energy with no other side known (DC of vehicles with no meter, AC of meters with no vehicle); newer services only. */
     unpaired?: { dcKwh: number; vehicles: number; acKwh: number; meters: number };
   };
