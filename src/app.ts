@@ -19,6 +19,7 @@ import { isMigrated } from "./db/migrate.ts";
 import { mappingRoutes } from "./fleet/mappings.ts";
 import { stateRoutes } from "./fleet/state.ts";
 import { AppError, databaseUnavailable, errorResponse, toAppError } from "./http/errors.ts";
+import { answerHeadLikeGet } from "./http/head-requests.ts";
 import { assignRequestId, matchedRoute, requestContext, requestLogger } from "./http/request-context.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { Metrics } from "./observability/metrics.ts";
@@ -91,7 +92,7 @@ export function createApp(deps: AppDeps) {
   );
 
   const app = new Hono<{ Bindings: ClientEnv }>();
-  app.use(assignRequestId, requestContext(log, deps.metrics));
+  app.use(assignRequestId, requestContext(log, deps.metrics), answerHeadLikeGet);
   if (deps.corsOrigins?.length) {
     app.use(
       cors({
