@@ -3,7 +3,27 @@
 // receives a typed Config, so a bad value stops start-up here, naming the variable.
 import { z } from "zod";
 
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+// Decimal digits only: Number() would also read 0x10, 1e3 or " 80 ", values nobody means.
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number written in decimal digits")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/** An entry a browser's Origin header can equal: scheme, host and port, no path, not even "/". */
+function isOrigin(entry: string): boolean {
+  try {
+    return new URL(entry).origin === entry;
+  } catch {
+    return false;
+  }
+}
+
+const originSchema = z.string().refine(isOrigin, {
+  error: (issue) =>
+    `${String(issue.input)} is not an origin: write scheme://host[:port] in lower case, without a default port, a path or a trailing slash`,
+});
 
 /** The request limits when unset: here, and in createApp when its caller gives none. */
 export const DEFAULT_LIMITS = {
@@ -37,7 +57,12 @@ const configSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: integer(1, 600).default(15),
   RETENTION_MONTHS: integer(1, 1200).optional(),
   PARTITION_MONTHS_AHEAD: integer(0, 24).default(2),
-  API_MASTER_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+  // A bearer token is one run of non-space characters; a key with a space could never be sent.
+  API_MASTER_KEY: z
+    .string()
+    .regex(/^\S+$/, "must not contain spaces or other whitespace")
+    .min(16, "must be at least 16 characters")
+    .optional(),
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive().optional(),
   RATE_LIMIT_BURST: integer(1, 1_000_000).optional(),
   CORS_ORIGINS: z
@@ -48,7 +73,7 @@ const configSchema = z.object({
         .map((origin) => origin.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(z.url({ error: "must be a comma-separated list of origins like https://dash.example.com" })))
+    .pipe(z.array(originSchema))
     .default([]),
   ANALYTICS_MIN_COVERAGE: z.coerce.number().min(0).max(1).default(DEFAULT_THRESHOLDS.minCoverage),
   ANALYTICS_MAX_BATTERY_TEMP: z.coerce.number().min(-100).max(1000).default(DEFAULT_THRESHOLDS.maxBatteryTemp),
