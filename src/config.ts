@@ -20,6 +20,13 @@ function isOrigin(entry: string): boolean {
   }
 }
 
+// A rate: decimal digits with an optional fraction (0.5), nothing Number() would also take.
+const rate = () =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, "must be a number written in decimal digits, like 5 or 0.5")
+    .transform(Number);
+
 const originSchema = z.string().refine(isOrigin, {
   error: (issue) =>
     `${String(issue.input)} is not an origin: write scheme://host[:port] in lower case, without a default port, a path or a trailing slash`,
@@ -32,6 +39,9 @@ export const DEFAULT_LIMITS = {
   maxNdjsonBytes: 1024 * 1024 * 1024,
   maxFutureSkewSeconds: 300,
 } as const;
+
+/** How refusals (401, 403) are limited per client address and logged, when unset. */
+export const DEFAULT_REFUSALS = { perSecond: 1, burst: 20, logIntervalSeconds: 10 } as const;
 
 /** The data-quality flags' thresholds when unset, likewise. */
 export const DEFAULT_THRESHOLDS = { minCoverage: 0.9, maxBatteryTemp: 60 } as const;
@@ -63,8 +73,16 @@ const configSchema = z.object({
     .regex(/^\S+$/, "must not contain spaces or other whitespace")
     .min(16, "must be at least 16 characters")
     .optional(),
-  RATE_LIMIT_PER_SECOND: z.coerce.number().positive().optional(),
+  RATE_LIMIT_PER_SECOND: rate().pipe(z.number().positive("must be more than 0 (unset it for no limit)")).optional(),
   RATE_LIMIT_BURST: integer(1, 1_000_000).optional(),
+  // 0 turns the refusal limit off.
+  REFUSAL_LIMIT_PER_SECOND: rate().default(DEFAULT_REFUSALS.perSecond),
+  REFUSAL_LIMIT_BURST: integer(1, 1_000_000).default(DEFAULT_REFUSALS.burst),
+  REFUSAL_LOG_INTERVAL_SECONDS: integer(0, 3_600).default(DEFAULT_REFUSALS.logIntervalSeconds),
+  CLIENT_ADDRESS_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, "must be a header name, like X-Forwarded-For or X-Real-IP")
+    .optional(),
   CORS_ORIGINS: z
     .string()
     .transform((list) =>
