@@ -9,6 +9,7 @@ import { KeyStore } from "../src/auth/keys.ts";
 import { TokenBuckets } from "../src/auth/rate-limit.ts";
 import { RefusalLimiter } from "../src/auth/refusals.ts";
 import { createDb } from "../src/db/client.ts";
+import { limitKey } from "../src/http/client-address.ts";
 import { LogSampler } from "../src/http/log-sampler.ts";
 import { DEFAULT_NOW, useTestApp } from "./support/database.ts";
 import { newId } from "./support/http.ts";
@@ -118,6 +119,21 @@ describe("refused requests, per client address", () => {
     expect(statuses.filter((status) => status === 401)).toHaveLength(5);
     expect(statuses.filter((status) => status === 429)).toHaveLength(45);
     expect(lookups - before).toBe(5);
+  });
+
+  it("counts an IPv6 client by its /64, the block one subscriber holds", async () => {
+    const { call } = refusalApp({ burst: 2 });
+    expect((await call(statePath(), "nope", "2001:db8:7:1::1")).status).toBe(401);
+    expect((await call(statePath(), "nope", "2001:db8:7:1:ffff:0:0:2")).status).toBe(401);
+    expect((await call(statePath(), "nope", "2001:DB8:7:1::abcd")).status).toBe(429);
+    expect((await call(statePath(), "nope", "2001:db8:7:2::1")).status).toBe(401);
+    expect(["::ffff:192.0.2.1", "192.0.2.1", "::1", "fe80::1%eth0", "unknown"].map(limitKey)).toEqual([
+      "192.0.2.1",
+      "192.0.2.1",
+      "0:0:0:0::/64",
+      "fe80:0:0:0::/64",
+      "unknown",
+    ]);
   });
 
   it("takes the address from the trusted proxy's header only when told to", async () => {

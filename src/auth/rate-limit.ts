@@ -3,6 +3,7 @@
 // one (a whole batch is one request), and an empty bucket answers 429 with the seconds
 // until the next token in Retry-After.
 import type { MiddlewareHandler } from "hono";
+import { limitKey } from "../http/client-address.ts";
 import { AppError } from "../http/errors.ts";
 
 interface Bucket {
@@ -67,7 +68,7 @@ export const rateLimited = (waitSeconds: number, message = "too many requests; s
 
 export function rateLimit(buckets: TokenBuckets): MiddlewareHandler {
   return async (c, next) => {
-    const key = c.get("principal")?.keyId ?? `address:${c.get("clientAddress")}`;
+    const key = c.get("principal")?.keyId ?? `address:${limitKey(c.get("clientAddress"))}`;
     const wait = buckets.take(key);
     if (wait > 0) throw rateLimited(wait);
     await next();

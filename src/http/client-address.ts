@@ -2,7 +2,8 @@
 // The server that runs the app hands in the peer's address as an env binding, keeping
 // Bun's API out of the app. Behind a reverse proxy that peer is the proxy, so with
 // CLIENT_ADDRESS_HEADER set the address is taken from the header the proxy writes instead;
-// only then, since any client can send any header.
+// only then, since any client can send any header. Limits count an IPv6 client by its
+// /64, the block one subscriber is given: it could otherwise take a new address per request.
 import type { MiddlewareHandler } from "hono";
 
 export interface ClientEnv {
@@ -28,4 +29,23 @@ export function resolveClientAddress(trustedHeader?: string): MiddlewareHandler<
     c.set("clientAddress", forwarded || c.env?.clientAddress || "unknown");
     await next();
   };
+}
+
+/** What per-address limits count by: an IPv4 address, or an IPv6 address's /64 prefix. */
+export function limitKey(address: string): string {
+  const ipv6 = address.replace(/%.*$/, "").toLowerCase();
+  if (!ipv6.includes(":")) return address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ipv6);
+  if (mapped) return mapped[1] as string;
+  const [head = "", tail, ...rest] = ipv6.split("::");
+  const groups = (text: string | undefined) => (text ? text.split(":") : []);
+  const known = [...groups(head), ...groups(tail)];
+  if (rest.length > 0 || known.length > 8 || !known.every((group) => /^[0-9a-f]{1,4}$/.test(group))) return address;
+  const zeros = tail === undefined ? [] : Array(8 - known.length).fill("0");
+  const full = [...groups(head), ...zeros, ...groups(tail)];
+  if (full.length !== 8) return address;
+  return `${full
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group, 16).toString(16))
+    .join(":")}::/64`;
 }
