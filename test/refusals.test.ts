@@ -27,7 +27,15 @@ afterAll(async () => {
 
 const unknownToken = () => `fk_${randomBytes(8).toString("hex")}_${"x".repeat(43)}`;
 
-function refusalApp(options: { burst?: number; perSecond?: number; maxUnknown?: number; header?: string } = {}) {
+interface RefusalAppOptions {
+  burst?: number;
+  perSecond?: number;
+  maxUnknown?: number;
+  maxFirstLookups?: number;
+  header?: string;
+}
+
+function refusalApp(options: RefusalAppOptions = {}) {
   let clock = 0;
   const sql = postgres(t.database.url, {
     max: 2,
@@ -37,7 +45,11 @@ function refusalApp(options: { burst?: number; perSecond?: number; maxUnknown?: 
     },
   });
   clients.push(sql);
-  const keys = new KeyStore(createDb(sql), sql, MASTER, { now: () => clock, maxUnknown: options.maxUnknown });
+  const keys = new KeyStore(createDb(sql), sql, MASTER, {
+    now: () => clock,
+    maxUnknown: options.maxUnknown,
+    maxFirstLookups: options.maxFirstLookups,
+  });
   const refusals = new RefusalLimiter(new TokenBuckets(options.perSecond ?? 1, options.burst ?? 3, () => clock));
   const app = createApp({
     sql: t.database.sql,
@@ -172,6 +184,29 @@ describe("the key cache", () => {
     expect(lookups - before).toBe(300); // the valid key is still cached
     expect(await keys.authenticate(first)).toBeUndefined();
     expect(lookups - before).toBe(301); // the oldest unknown id was let go
+  });
+
+  it("looks ids never verified up a few at a time, whatever the pool allows", async () => {
+    const { keys } = refusalApp({ maxFirstLookups: 1 });
+    const blocked = async () => {
+      const [row] = await t.database.sql<{ count: number }[]>`
+        select count(*)::int as count from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock' and query like '%api_keys%'
+      `;
+      return row?.count ?? 0;
+    };
+    let pending: Promise<unknown>[] = [];
+    await t.database.sql.begin(async (tx) => {
+      await tx`lock table api_keys in access exclusive mode`;
+      pending = Array.from({ length: 10 }, () => keys.authenticate(unknownToken()));
+      const deadline = Date.now() + 20_000;
+      while ((await blocked()) < 1 && Date.now() < deadline) await Bun.sleep(20);
+      // The key store's pool has 2 connections; only 1 lookup reached the database.
+      expect(await blocked()).toBe(1);
+      expect(keys.waitingLookups).toBe(9);
+    });
+    expect(await Promise.all(pending)).toEqual(Array(10).fill(undefined));
+    expect(keys.waitingLookups).toBe(0);
   });
 });
 

@@ -4,10 +4,12 @@
 // database per request; a revocation clears the cache here at once and, through
 // LISTEN/NOTIFY, in every other instance sharing the database. Ids found to be no key are
 // remembered apart, in a bounded LRU, so a flood of made-up ids neither repeats its lookups
-// nor pushes a valid key out.
+// nor pushes a valid key out; ids never verified here are looked up a few at a time, so
+// made-up ids from many addresses at once cannot take the pool from writes.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { desc, eq } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
+import pLimit, { type LimitFunction } from "p-limit";
 import type { Db, Sql } from "../db/client.ts";
 import { apiKeys } from "../db/schema.ts";
 
@@ -25,6 +27,7 @@ const CHANNEL = "fleet_api_keys";
 const CACHE_TTL_MS = 10_000;
 const MAX_VERIFIED = 10_000;
 const MAX_UNKNOWN = 10_000;
+const MAX_FIRST_LOOKUPS = 2;
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest();
 
@@ -42,6 +45,8 @@ export interface KeyStoreOptions {
   now?: () => number;
   /** How many ids found to be no key are remembered (least recently seen forgotten first). */
   maxUnknown?: number;
+  /** How many ids never verified here may be looked up at once; the rest wait their turn. */
+  maxFirstLookups?: number;
 }
 
 export interface AuthenticateOptions {
@@ -53,6 +58,7 @@ export class KeyStore {
   // Kept past expiry (only re-checked), so "verified before" outlives the TTL.
   private readonly verified = new LRUCache<string, Verified>({ max: MAX_VERIFIED });
   private readonly unknown: LRUCache<string, true>;
+  private readonly firstLookups: LimitFunction;
   private readonly masterHash?: Buffer;
   private readonly now: () => number;
 
@@ -69,6 +75,12 @@ export class KeyStore {
       ttl: CACHE_TTL_MS,
       perf: { now: this.now },
     });
+    this.firstLookups = pLimit(options.maxFirstLookups ?? MAX_FIRST_LOOKUPS);
+  }
+
+  /** Lookups of ids never verified here that wait for their turn. */
+  get waitingLookups(): number {
+    return this.firstLookups.pendingCount;
   }
 
   /** Creates a key; the answer holds the only copy of its secret. */
@@ -121,7 +133,9 @@ export class KeyStore {
     const cached = this.verified.get(id);
     if (cached && cached.expiresAt > this.now()) return cached;
     if (this.unknown.has(id)) return undefined;
-    const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.id, id));
+    const select = () => this.db.select().from(apiKeys).where(eq(apiKeys.id, id));
+    // A key verified before is re-checked at once: only first lookups queue.
+    const [row] = cached ? await select() : await this.firstLookups(select);
     if (!row || row.revokedAt) {
       this.verified.delete(id);
       this.unknown.set(id, true);
