@@ -9,10 +9,11 @@ import { FleetCache } from "./analytics/fleet-cache.ts";
 import type { QualityThresholds } from "./analytics/quality.ts";
 import { analyticsRoutes } from "./analytics/routes.ts";
 import { authenticate, requireScope } from "./auth/access.ts";
-import type { KeyStore } from "./auth/keys.ts";
-import { type ClientEnv, rateLimit, type TokenBuckets } from "./auth/rate-limit.ts";
+import type { KeyStore, Scope } from "./auth/keys.ts";
+import { rateLimit, type TokenBuckets } from "./auth/rate-limit.ts";
+import type { RefusalLimiter } from "./auth/refusals.ts";
 import { keyRoutes } from "./auth/routes.ts";
-import { DEFAULT_LIMITS, DEFAULT_THRESHOLDS } from "./config.ts";
+import { DEFAULT_LIMITS, DEFAULT_REFUSALS, DEFAULT_THRESHOLDS } from "./config.ts";
 import { type DashboardAssets, dashboardRoutes } from "./dashboard/routes.ts";
 import { createDb, type Db, type Sql } from "./db/client.ts";
 import { isMigrated } from "./db/migrate.ts";
@@ -21,7 +22,10 @@ import { mappingRoutes } from "./fleet/mappings.ts";
 import { profileRoutes } from "./fleet/profiles.ts";
 import { searchRoutes } from "./fleet/search.ts";
 import { stateRoutes } from "./fleet/state.ts";
+import { type ClientEnv, resolveClientAddress } from "./http/client-address.ts";
 import { AppError, databaseUnavailable, errorResponse, toAppError } from "./http/errors.ts";
+import { answerHeadLikeGet } from "./http/head-requests.ts";
+import { LogSampler } from "./http/log-sampler.ts";
 import { assignRequestId, matchedRoute, requestContext, requestLogger } from "./http/request-context.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { Metrics } from "./observability/metrics.ts";
@@ -63,6 +67,12 @@ export interface AppDeps {
   keys?: KeyStore;
   /** Per key (or per client address when open); none when absent. */
   rateLimits?: TokenBuckets;
+  /** Refusals (401, 403) per client address, past which they are 429s; none when absent. */
+  refusalLimits?: RefusalLimiter;
+  /** The header a trusted reverse proxy puts the client's address in (CLIENT_ADDRESS_HEADER). */
+  clientAddressHeader?: string;
+  /** Which refusals get a log line (REFUSAL_LOG_INTERVAL_SECONDS); one per reason every 10 s when absent. */
+  refusalLog?: LogSampler;
   /** Browser origins allowed to call the API; none by default. */
   corsOrigins?: string[];
   /** The oldest instant still kept (RETENTION_MONTHS); older readings are refused. */
@@ -108,7 +118,13 @@ export function createApp(deps: AppDeps) {
   );
 
   const app = new Hono<{ Bindings: ClientEnv }>();
-  app.use(assignRequestId, requestContext(log, deps.metrics));
+  const refusalLog = deps.refusalLog ?? new LogSampler(DEFAULT_REFUSALS.logIntervalSeconds * 1000);
+  app.use(
+    assignRequestId,
+    requestContext(log, deps.metrics, refusalLog),
+    answerHeadLikeGet,
+    resolveClientAddress(deps.clientAddressHeader),
+  );
   if (deps.corsOrigins?.length) {
     app.use(
       cors({
@@ -153,18 +169,18 @@ export function createApp(deps: AppDeps) {
 
   // Access policy, in one place: ingest keys write readings, read keys read, admin does all.
   // Open (no keys), none of it is installed: nothing to check on the hot path.
-  const { keys } = deps;
+  const { keys, refusalLimits } = deps;
   if (keys) {
-    app.use("/v1/*", authenticate(keys));
-    app.use("/v1/telemetry/*", requireScope("ingest"));
-    app.get("/v1/mappings", requireScope("read"));
-    app.on(["POST", "DELETE"], ["/v1/mappings", "/v1/mappings/*"], requireScope("admin"));
+    const needs = (scope: Scope) => requireScope(scope, refusalLimits);
+    app.use("/v1/*", authenticate(keys, refusalLimits));
+    app.use("/v1/telemetry/*", needs("ingest"));
+    app.get("/v1/mappings", needs("read"));
+    app.on(["POST", "DELETE"], ["/v1/mappings", "/v1/mappings/*"], needs("admin"));
     // Naming a device is fleet administration, like linking its meters.
-    app.on("PUT", ["/v1/vehicles/*", "/v1/meters/*"], requireScope("admin"));
-    for (const path of ["/v1/vehicles/*", "/v1/meters/*", "/v1/analytics/*", "/v1/search"]) {
-      app.use(path, requireScope("read"));
-    }
-    for (const path of ["/v1/admin/*", "/v1/keys", "/v1/keys/*"]) app.use(path, requireScope("admin"));
+    app.on("PUT", ["/v1/vehicles/*", "/v1/meters/*"], needs("admin"));
+    for (const path of ["/v1/vehicles/*", "/v1/meters/*", "/v1/analytics/*", "/v1/search"])
+      app.use(path, needs("read"));
+    for (const path of ["/v1/admin/*", "/v1/keys", "/v1/keys/*"]) app.use(path, needs("admin"));
   }
   if (deps.rateLimits) app.use("/v1/*", rateLimit(deps.rateLimits));
   // Each request of these groups holds a permit of its pool's gate while it runs; writes
@@ -172,7 +188,8 @@ export function createApp(deps: AppDeps) {
   const { gates } = deps;
   app.use("/v1/mappings", holdPermit(gates?.write));
   app.use("/v1/mappings/*", holdPermit(gates?.write));
-  for (const path of ["/v1/vehicles/*", "/v1/meters/*", "/v1/search", "/v1/admin/*"]) app.use(path, holdPermit(gates?.read));
+  for (const path of ["/v1/vehicles/*", "/v1/meters/*", "/v1/search", "/v1/admin/*"])
+    app.use(path, holdPermit(gates?.read));
   app.use("/v1/analytics/*", holdPermit(gates?.analytics ?? gates?.read));
 
   const readSql = deps.readSql ?? deps.sql;
@@ -219,7 +236,7 @@ export function createApp(deps: AppDeps) {
   app.get("/openapi.json", async (c) => {
     document ??= buildOpenApiDocument(app, {
       isKeyed: keys !== undefined,
-      isRateLimited: deps.rateLimits !== undefined,
+      isRateLimited: deps.rateLimits !== undefined || (keys !== undefined && refusalLimits !== undefined),
       ndjsonLine: ndjsonLineSchema(schemas),
     }).catch((error) => {
       document = undefined;

@@ -3,7 +3,34 @@
 // receives a typed Config, so a bad value stops start-up here, naming the variable.
 import { z } from "zod";
 
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+// Decimal digits only: Number() would also read 0x10, 1e3 or " 80 ", values nobody means.
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number written in decimal digits")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/** An entry a browser's Origin header can equal: scheme, host and port, no path, not even "/". */
+function isOrigin(entry: string): boolean {
+  try {
+    return new URL(entry).origin === entry;
+  } catch {
+    return false;
+  }
+}
+
+// A rate: decimal digits with an optional fraction (0.5), nothing Number() would also take.
+const rate = () =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, "must be a number written in decimal digits, like 5 or 0.5")
+    .transform(Number);
+
+const originSchema = z.string().refine(isOrigin, {
+  error: (issue) =>
+    `${String(issue.input)} is not an origin: write scheme://host[:port] in lower case, without a default port, a path or a trailing slash`,
+});
 
 /** The request limits when unset: here, and in createApp when its caller gives none. */
 export const DEFAULT_LIMITS = {
@@ -15,6 +42,9 @@ export const DEFAULT_LIMITS = {
   maxFutureSkewSeconds: 300,
   maxLargeBatches: 4,
 } as const;
+
+/** How refusals (401, 403) are limited per client address and logged, when unset. */
+export const DEFAULT_REFUSALS = { perSecond: 1, burst: 20, logIntervalSeconds: 10 } as const;
 
 /** The data-quality flags' thresholds when unset, likewise. */
 export const DEFAULT_THRESHOLDS = { minCoverage: 0.9, maxBatteryTemp: 60 } as const;
@@ -49,9 +79,22 @@ const configSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: integer(1, 600).default(15),
   RETENTION_MONTHS: integer(1, 1200).optional(),
   PARTITION_MONTHS_AHEAD: integer(0, 24).default(2),
-  API_MASTER_KEY: z.string().min(16, "must be at least 16 characters").optional(),
-  RATE_LIMIT_PER_SECOND: z.coerce.number().positive().optional(),
+  // A bearer token is one run of non-space characters; a key with a space could never be sent.
+  API_MASTER_KEY: z
+    .string()
+    .regex(/^\S+$/, "must not contain spaces or other whitespace")
+    .min(16, "must be at least 16 characters")
+    .optional(),
+  RATE_LIMIT_PER_SECOND: rate().pipe(z.number().positive("must be more than 0 (unset it for no limit)")).optional(),
   RATE_LIMIT_BURST: integer(1, 1_000_000).optional(),
+  // 0 turns the refusal limit off.
+  REFUSAL_LIMIT_PER_SECOND: rate().default(DEFAULT_REFUSALS.perSecond),
+  REFUSAL_LIMIT_BURST: integer(1, 1_000_000).default(DEFAULT_REFUSALS.burst),
+  REFUSAL_LOG_INTERVAL_SECONDS: integer(0, 3_600).default(DEFAULT_REFUSALS.logIntervalSeconds),
+  CLIENT_ADDRESS_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, "must be a header name, like X-Forwarded-For or X-Real-IP")
+    .optional(),
   CORS_ORIGINS: z
     .string()
     .transform((list) =>
@@ -60,7 +103,7 @@ const configSchema = z.object({
         .map((origin) => origin.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(z.url({ error: "must be a comma-separated list of origins like https://dash.example.com" })))
+    .pipe(z.array(originSchema))
     .default([]),
   ANALYTICS_MIN_COVERAGE: z.coerce.number().min(0).max(1).default(DEFAULT_THRESHOLDS.minCoverage),
   ANALYTICS_MAX_BATTERY_TEMP: z.coerce.number().min(-100).max(1000).default(DEFAULT_THRESHOLDS.maxBatteryTemp),

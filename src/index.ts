@@ -9,11 +9,13 @@ import { FleetCache } from "./analytics/fleet-cache.ts";
 import { createApp } from "./app.ts";
 import { KeyStore } from "./auth/keys.ts";
 import { TokenBuckets } from "./auth/rate-limit.ts";
+import { RefusalLimiter } from "./auth/refusals.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { bundleDashboard } from "./dashboard/bundle.ts";
 import { createSql, type Sql } from "./db/client.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { PoolGate } from "./db/pool-gate.ts";
+import { LogSampler } from "./http/log-sampler.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics, type Metrics } from "./observability/metrics.ts";
 import { loadReferenceScript } from "./openapi/reference-script.ts";
@@ -108,6 +110,11 @@ async function startServing(config: Config, log: Logger, database: Database) {
     ? new TokenBuckets(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST ?? Math.ceil(config.RATE_LIMIT_PER_SECOND))
     : undefined;
 
+  const refusalLimits =
+    keys && config.REFUSAL_LIMIT_PER_SECOND > 0
+      ? new RefusalLimiter(new TokenBuckets(config.REFUSAL_LIMIT_PER_SECOND, config.REFUSAL_LIMIT_BURST))
+      : undefined;
+
   // Without its page the service still ingests and answers: a failed build only costs the page.
   const dashboard = await bundleDashboard().catch((error) => {
     log.error({ err: error }, "the dashboard did not build; serving the API without it");
@@ -160,6 +167,9 @@ async function startServing(config: Config, log: Logger, database: Database) {
     metrics,
     keys,
     rateLimits,
+    refusalLimits,
+    clientAddressHeader: config.CLIENT_ADDRESS_HEADER,
+    refusalLog: new LogSampler(config.REFUSAL_LOG_INTERVAL_SECONDS * 1000),
     corsOrigins: config.CORS_ORIGINS,
     dashboard,
     referenceScript,

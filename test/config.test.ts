@@ -41,4 +41,56 @@ describe("configuration", () => {
     expect(() => loadConfig({ METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN/);
     expect(loadConfig({ METRICS_TOKEN: "a-token-of-24-characters" }).METRICS_TOKEN).toBe("a-token-of-24-characters");
   });
+
+  const refusal = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error(`accepted ${JSON.stringify(env)}`);
+  };
+
+  it("refuses ports not written in decimal digits, for every port setting", () => {
+    for (const setting of ["PORT", "EMBEDDED_PG_PORT"]) {
+      for (const value of ["0x10", "1e3", "0b11", "0o17", " 80", "80.0", "-1"]) {
+        const lines = refusal({ [setting]: value })
+          .split("\n")
+          .slice(1);
+        expect(lines).toEqual([`  ${setting}: must be a whole number written in decimal digits`]);
+      }
+      expect(loadConfig({ [setting]: "8080" })[setting as "PORT"]).toBe(8080);
+    }
+  });
+
+  it("refuses CORS origins a browser's Origin header can never equal, naming each", () => {
+    for (const entry of [
+      "https://dash.example.com/",
+      "https://dash.example.com/app",
+      "https://dash.example.com?x=1",
+      "https://Dash.example.com",
+      "https://dash.example.com:443",
+      "dash.example.com",
+      "*",
+    ]) {
+      const message = refusal({ CORS_ORIGINS: `https://ok.example.com, ${entry}` });
+      expect(message).toContain(`CORS_ORIGINS.1: ${entry} is not an origin`);
+      expect(message.split("\n")).toHaveLength(2);
+    }
+    const origins = "https://dash.example.com, http://localhost:5173,https://[::1]:8443";
+    expect(loadConfig({ CORS_ORIGINS: origins }).CORS_ORIGINS).toEqual([
+      "https://dash.example.com",
+      "http://localhost:5173",
+      "https://[::1]:8443",
+    ]);
+  });
+
+  it("refuses a master key no client could send: blank, with spaces, or short", () => {
+    expect(refusal({ API_MASTER_KEY: " ".repeat(16) })).toContain("API_MASTER_KEY: must not contain spaces");
+    expect(refusal({ API_MASTER_KEY: "\t".repeat(20) })).toContain("API_MASTER_KEY: must not contain spaces");
+    expect(refusal({ API_MASTER_KEY: "correct horse battery staple" })).toContain("API_MASTER_KEY: must not contain");
+    expect(refusal({ API_MASTER_KEY: "0123456789abcde" })).toContain("API_MASTER_KEY: must be at least 16 characters");
+    expect(loadConfig({ API_MASTER_KEY: "0123456789abcdef" }).API_MASTER_KEY).toBe("0123456789abcdef");
+  });
 });

@@ -81,3 +81,31 @@ describe("bun run start", () => {
     expect(await child.exited).toBe(0);
   }, 60_000);
 });
+
+describe("refusals and HEAD over the real entry point", () => {
+  it("limits refused requests per client address by default, and answers HEAD with GET's length", async () => {
+    const database = await createTestDatabase();
+    cleanups.push(() => database.drop());
+    const { child, base } = await startService({
+      DATABASE_URL: database.url,
+      API_MASTER_KEY: "master-key-for-server-tests-0123",
+      REFUSAL_LIMIT_BURST: "3",
+    });
+    const refused = () => fetch(`${base}/v1/mappings`, { headers: { authorization: "Bearer nope" } });
+    for (let i = 0; i < 3; i++) expect((await refused()).status).toBe(401);
+    const limited = await refused();
+    expect(limited.status).toBe(429);
+    expect((await limited.json()).error.code).toBe("rate_limited");
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    const master = { authorization: "Bearer master-key-for-server-tests-0123" };
+    expect((await fetch(`${base}/v1/mappings`, { headers: master })).status).toBe(200);
+
+    for (const path of ["/", "/docs", "/openapi.json", "/healthz"]) {
+      const length = (await (await fetch(`${base}${path}`)).arrayBuffer()).byteLength;
+      const head = await fetch(`${base}${path}`, { method: "HEAD" });
+      expect({ path, length: head.headers.get("content-length") }).toEqual({ path, length: String(length) });
+    }
+    child.kill("SIGTERM");
+    expect(await child.exited).toBe(0);
+  }, 60_000);
+});

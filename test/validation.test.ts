@@ -21,6 +21,11 @@ const meterCases: [string, Record<string, unknown>, string, string][] = [
   ["negative energy", { kwhConsumedAc: -0.001 }, "kwhConsumedAc", "must be at least 0"],
   ["energy too large for numeric(10,3)", { kwhConsumedAc: 10_000_000 }, "kwhConsumedAc", "must be at most 9999999.999"],
   ["energy with 4 decimals", { kwhConsumedAc: 1.2345 }, "kwhConsumedAc", "must have at most 3 decimal places"],
+  ["energy too small to store (5e-324)", { kwhConsumedAc: 5e-324 }, "kwhConsumedAc", "must have at most 3 decimal"],
+  ["energy too small to store (1e-320)", { kwhConsumedAc: 1e-320 }, "kwhConsumedAc", "must have at most 3 decimal"],
+  ["energy that rounds to 0 (0.0004)", { kwhConsumedAc: 0.0004 }, "kwhConsumedAc", "must have at most 3 decimal"],
+  ["energy a billionth off (1.000000001)", { kwhConsumedAc: 1.000000001 }, "kwhConsumedAc", "must have at most 3"],
+  ["voltage too small to store (1e-300)", { voltage: 1e-300 }, "voltage", "must have at most 2 decimal places"],
   ["energy as a string", { kwhConsumedAc: "1.5" }, "kwhConsumedAc", "must be a number"],
   ["voltage too large for numeric(6,2)", { voltage: 10_000 }, "voltage", "must be at most 9999.99"],
   ["voltage with 3 decimals", { voltage: 230.001 }, "voltage", "must have at most 2 decimal places"],
@@ -48,6 +53,8 @@ describe("validation of single readings", () => {
     ["soc below 0", { soc: -1 }, "soc", "must be at least 0"],
     ["negative DC energy", { kwhDeliveredDc: -1 }, "kwhDeliveredDc", "must be at least 0"],
     ["a battery temperature beyond numeric(5,2)", { batteryTemp: 1000 }, "batteryTemp", "must be at most 999.99"],
+    ["a soc too small to store (5e-324)", { soc: 5e-324 }, "soc", "must have at most 2 decimal places"],
+    ["a battery temperature that rounds to 0", { batteryTemp: -1e-9 }, "batteryTemp", "must have at most 2 decimal"],
     ["a missing vehicleId", { vehicleId: undefined }, "vehicleId", "is required"],
   ];
   for (const [name, change, field, message] of vehicleCases) {
@@ -63,6 +70,29 @@ describe("validation of single readings", () => {
     const response = await postJson(t.app, "/v1/telemetry/meter", meterReading({ kwhConsumedAc: 0.1 + 0.2 }));
     await expectDocumented(response);
     expect(response.status).toBe(201);
+  });
+
+  it("accepts 0 and the largest values, which the columns hold exactly", async () => {
+    const zero = meterReading({ kwhConsumedAc: 0, voltage: 0 });
+    expect((await postJson(t.app, "/v1/telemetry/meter", zero)).status).toBe(201);
+    const largest = meterReading({ kwhConsumedAc: 9_999_999.999, voltage: 9_999.99 });
+    expect((await postJson(t.app, "/v1/telemetry/meter", largest)).status).toBe(201);
+    const [row] = await t.database.sql`
+      select kwh_consumed_ac::text as kwh from meter_telemetry where meter_id = ${zero.meterId as string}
+    `;
+    expect(row?.kwh).toBe("0.000");
+  });
+
+  it("refuses a tiny value in a batch by index and field, writing nothing", async () => {
+    const before = await storedRowCount();
+    const body = { meters: [meterReading(), meterReading({ kwhConsumedAc: 5e-324 })] };
+    const response = await postJson(t.app, "/v1/telemetry/batch", body);
+    expect(response.status).toBe(400);
+    expect(response.body.error.details).toContainEqual({
+      field: "meters[1].kwhConsumedAc",
+      message: "must have at most 3 decimal places",
+    });
+    expect(await storedRowCount()).toBe(before);
   });
 
   it("refuses a body that is JSON but not an object", async () => {

@@ -98,11 +98,18 @@ export function analyticsRoutes({ sql, now, thresholds, fleetCache }: AnalyticsD
         const { window, format } = c.req.valid("query");
         if (!wantsCsv(c, format)) return next();
         const all: VehicleFigures[] = [];
-        const view = await fleetView(sql, fleetCache, window, thresholds, {
-          limit: 1,
-          offset: 0,
-          each: (figures) => all.push(figures),
-        }, now());
+        const view = await fleetView(
+          sql,
+          fleetCache,
+          window,
+          thresholds,
+          {
+            limit: 1,
+            offset: 0,
+            each: (figures) => all.push(figures),
+          },
+          now(),
+        );
         return fleetCsv(c, sql, view, all);
       },
       async (c) => {

@@ -23,13 +23,17 @@ export function dashboardRoutes(assets: DashboardAssets) {
       c.html(assets.html, 200, {
         "Cache-Control": "no-cache",
         "Content-Security-Policy": PAGE_POLICY,
+        // frame-ancestors above says it to current browsers, this to older ones.
+        "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
       }),
     )
     .get("/dashboard/:file", (c) => {
-      const file = assets.files[c.req.param("file")];
-      if (!file) return errorResponse(c, notFound(`no dashboard file ${c.req.param("file")}`));
+      const name = c.req.param("file");
+      // Own names only: "constructor" or "__proto__" must not find Object.prototype's members.
+      const file = Object.hasOwn(assets.files, name) ? assets.files[name] : undefined;
+      if (!file) return errorResponse(c, notFound(`no dashboard file ${name}`));
       return c.body(file.body, 200, {
         "Content-Type": file.contentType,
         "Cache-Control": "public, max-age=31536000, immutable",

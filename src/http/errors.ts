@@ -5,6 +5,13 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The code of the error this request was answered with, for the access log. */
+    errorCode: string | undefined;
+  }
+}
+
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
@@ -91,6 +98,7 @@ export function toAppError(error: unknown): AppError | undefined {
 }
 
 export function errorResponse(c: Context, error: AppError) {
+  c.set("errorCode", error.code);
   const body: ErrorBody = { error: { code: error.code, message: error.message } };
   if (error.details !== undefined) body.error.details = error.details;
   return c.json(body, error.status, error.headers);

@@ -4,6 +4,7 @@
 // without it the page falls back to Scalar's CDN.
 import { Scalar } from "@scalar/hono-api-reference";
 import { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 
 export interface ReferenceScript {
   /** Where the page loads it from, e.g. /docs/scalar-1.76.0.js (versioned: cached for good). */
@@ -14,6 +15,12 @@ export interface ReferenceScript {
 export function referencePageRoutes(script: ReferenceScript | undefined) {
   const app = new Hono().get(
     "/docs",
+    // No other site may frame the page (clickjacking); HSTS is the operator's call, at the proxy.
+    secureHeaders({
+      xFrameOptions: "DENY",
+      contentSecurityPolicy: { frameAncestors: ["'none'"] },
+      strictTransportSecurity: false,
+    }),
     // Fonts from Scalar's servers only when the script comes from there too: the page
     // served here must not reach out for anything.
     Scalar({

@@ -4,6 +4,9 @@
 import { z } from "zod";
 import { deviceIdSchema, typeError } from "../http/schemas.ts";
 
+/** Sums of a few thousand float terms stay within this; a real extra digit does not. */
+const RELATIVE_NOISE = 1e-12;
+
 /** A JSON number that fits numeric(precision, scale) within [min, max] without rounding. */
 function decimalSchema(min: number, max: number, scale: number) {
   const factor = 10 ** scale;
@@ -12,10 +15,11 @@ function decimalSchema(min: number, max: number, scale: number) {
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`)
     .refine((value) => {
-      // Tolerate binary floating-point noise (0.1 + 0.2), not real extra digits: within
-      // these columns' ranges the noise on value * 10^scale stays below 1e-5.
-      const scaled = value * factor;
-      return Math.abs(scaled - Math.round(scaled)) <= 1e-5;
+      // The value must be the column's decimal nearest to it, give or take binary noise
+      // (0.1 + 0.2). The tolerance is relative, so a tiny value (5e-324) that would be
+      // stored as 0 is refused rather than silently rounded; 0 itself is exact.
+      const nearest = Math.round(value * factor) / factor;
+      return Math.abs(nearest - value) <= Math.abs(value) * RELATIVE_NOISE;
     }, `must have at most ${scale} decimal places`);
 }
 
