@@ -61,6 +61,7 @@ async function startServing(config: Config, log: Logger, database: Database) {
     sql: database.sql,
     poolSize: config.DATABASE_POOL_SIZE,
     queued: () => writer.queued(),
+    pendingLimit: config.ROLLUP_PENDING_LIMIT,
   });
   const writer = createWriter(config, database.sql, partitions, metrics, log);
 

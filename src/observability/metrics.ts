@@ -12,6 +12,8 @@ export interface MetricSources {
   sql: Sql;
   poolSize: number;
   queued?: () => number;
+  /** ROLLUP_PENDING_LIMIT: shown beside the backlog so alerts can take a share of it. */
+  pendingLimit?: number;
 }
 
 /**
@@ -86,6 +88,12 @@ export function createMetrics(sources: MetricSources) {
     }),
   };
 
+  // Every label set at 0 from the start: a counter with no samples after a restart would
+  // leave `rate(...) == 0` empty, and the no-readings alert silent when nothing arrives.
+  for (const kind of ["meter", "vehicle"] as const) {
+    for (const outcome of ["stored", "duplicate"] as const) metrics.readings.inc({ kind, outcome }, 0);
+  }
+
   const backlog = oncePerScrape(() => rollupBacklog(sources.sql).catch(() => undefined));
   const backlogGauge = (name: string, help: string, pick: (figures: RollupBacklog) => number | undefined) =>
     new client.Gauge({
@@ -114,6 +122,17 @@ export function createMetrics(sources: MetricSources) {
     (figures) => (figures.lastRunAt === null ? 0 : Date.parse(figures.lastRunAt) / 1000),
   );
 
+  if (sources.pendingLimit !== undefined) {
+    const limit = sources.pendingLimit;
+    new client.Gauge({
+      name: "fleet_rollup_pending_limit",
+      help: "Pending readings past which writes get 503 overloaded (ROLLUP_PENDING_LIMIT).",
+      registers,
+      collect() {
+        this.set(limit);
+      },
+    });
+  }
   new client.Gauge({
     name: "fleet_write_queue_depth",
     help: "Single readings waiting for a group commit.",
