@@ -18,6 +18,7 @@ import type { Db, Sql } from "./db/client.ts";
 import { isMigrated } from "./db/migrate.ts";
 import { mappingRoutes } from "./fleet/mappings.ts";
 import { stateRoutes } from "./fleet/state.ts";
+import { compressAnswers } from "./http/compression.ts";
 import { AppError, databaseUnavailable, errorResponse, toAppError } from "./http/errors.ts";
 import { assignRequestId, matchedRoute, requestContext, requestLogger } from "./http/request-context.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -91,7 +92,7 @@ export function createApp(deps: AppDeps) {
   );
 
   const app = new Hono<{ Bindings: ClientEnv }>();
-  app.use(assignRequestId, requestContext(log, deps.metrics));
+  app.use(assignRequestId, requestContext(log, deps.metrics), compressAnswers());
   if (deps.corsOrigins?.length) {
     app.use(
       cors({

@@ -11,8 +11,39 @@ export interface ReferenceScript {
   body: string;
 }
 
+/**
+ * Every feature of the page that talks to Scalar's or anyone else's servers, turned off:
+ * "Ask AI" (its agent uploads the API description), MCP, the developer tools ("Generate
+ * SDKs & MCP", share, deploy: Scalar's registry and dashboard), "Open API Client" (Scalar's
+ * hosted client), usage telemetry and the request proxy: "Test Request" calls this service
+ * directly. The "Powered by Scalar" link is hidden by style; it has no option of its own.
+ */
+const KEEP_AT_HOME = {
+  agent: { disabled: true },
+  mcp: { disabled: true },
+  showDeveloperTools: "never",
+  hideClientButton: true,
+  telemetry: false,
+  proxyUrl: undefined,
+  customCss: 'a[href^="https://scalar.com"] { display: none !important; }',
+} as const;
+
+// With the script served here, the browser itself holds the page to this origin: a feature
+// the options above missed cannot reach out either. Scalar's page needs its inline
+// configuration script and inline styles.
+const PAGE_POLICY =
+  "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 export function referencePageRoutes(script: ReferenceScript | undefined) {
-  const app = new Hono().get(
+  const app = new Hono();
+  if (script) {
+    app.use("/docs", async (c, next) => {
+      await next();
+      c.header("Content-Security-Policy", PAGE_POLICY);
+      c.header("Referrer-Policy", "no-referrer");
+    });
+  }
+  app.get(
     "/docs",
     // Fonts from Scalar's servers only when the script comes from there too: the page
     // served here must not reach out for anything.
@@ -21,6 +52,7 @@ export function referencePageRoutes(script: ReferenceScript | undefined) {
       pageTitle: "Fleet energy telemetry API",
       cdn: script?.path,
       withDefaultFonts: script === undefined,
+      ...KEEP_AT_HOME,
     }),
   );
   if (script) {
