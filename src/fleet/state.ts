@@ -10,27 +10,35 @@ import { validate } from "../http/validate.ts";
 
 export function stateRoutes(db: Db) {
   return new Hono()
-    .get("/vehicles/:vehicleId/state", validate("param", z.object({ vehicleId: deviceIdSchema })), async (c) => {
-      const { vehicleId } = c.req.valid("param");
-      const [row] = await db.select().from(vehicleState).where(eq(vehicleState.vehicleId, vehicleId));
-      if (!row) throw notFound(`vehicle ${vehicleId} has not reported`);
-      return c.json({
-        vehicleId: row.vehicleId,
-        soc: Number(row.soc),
-        kwhDeliveredDc: Number(row.kwhDeliveredDc),
-        batteryTemp: Number(row.batteryTemp),
-        lastUpdated: row.lastUpdated.toISOString(),
-      });
-    })
-    .get("/meters/:meterId/state", validate("param", z.object({ meterId: deviceIdSchema })), async (c) => {
-      const { meterId } = c.req.valid("param");
-      const [row] = await db.select().from(meterState).where(eq(meterState.meterId, meterId));
-      if (!row) throw notFound(`meter ${meterId} has not reported`);
-      return c.json({
-        meterId: row.meterId,
-        kwhConsumedAc: Number(row.kwhConsumedAc),
-        voltage: Number(row.voltage),
-        lastUpdated: row.lastUpdated.toISOString(),
-      });
-    });
+    .get(
+      "/vehicles/:vehicleId/state",
+      validate("param", z.object({ vehicleId: deviceIdSchema.describe("The vehicle's id, a UUID") })),
+      async (c) => {
+        const { vehicleId } = c.req.valid("param");
+        const [row] = await db.select().from(vehicleState).where(eq(vehicleState.vehicleId, vehicleId));
+        if (!row) throw notFound(`vehicle ${vehicleId} has not reported`);
+        return c.json({
+          vehicleId: row.vehicleId,
+          soc: Number(row.soc),
+          kwhDeliveredDc: Number(row.kwhDeliveredDc),
+          batteryTemp: Number(row.batteryTemp),
+          lastUpdated: row.lastUpdated.toISOString(),
+        });
+      },
+    )
+    .get(
+      "/meters/:meterId/state",
+      validate("param", z.object({ meterId: deviceIdSchema.describe("The meter's id, a UUID") })),
+      async (c) => {
+        const { meterId } = c.req.valid("param");
+        const [row] = await db.select().from(meterState).where(eq(meterState.meterId, meterId));
+        if (!row) throw notFound(`meter ${meterId} has not reported`);
+        return c.json({
+          meterId: row.meterId,
+          kwhConsumedAc: Number(row.kwhConsumedAc),
+          voltage: Number(row.voltage),
+          lastUpdated: row.lastUpdated.toISOString(),
+        });
+      },
+    );
 }
