@@ -60,7 +60,7 @@ export const meterState = {
 
 const lowCoverage = {
   code: "low_coverage",
-  message: "1 of 1440 expected readings (0.1 %), below 90 %",
+  message: "1 of 1440 expected readings (coverage below 0.9)",
 };
 
 export const performance = {

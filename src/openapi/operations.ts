@@ -127,7 +127,7 @@ export const OPERATIONS: Record<string, Operation> = {
       201: [body.mapping, "Linked (and the meter's open link to another vehicle, if any, closed)", example.mapping],
       200: [body.mapping, "Already linked so: nothing changed", example.mapping],
       ...bodyErrors,
-      409: "`linkedAt` falls inside one of the meter's earlier links (link_conflict)",
+      409: "A `linkedAt` in the past reaches back into one of the meter's closed links, or before its current link began (link_conflict)",
     },
   },
   "delete /v1/mappings/{vehicleId}/{meterId}": {
