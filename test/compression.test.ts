@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "bun:test";
 import { gunzipSync, inflateSync } from "node:zlib";
 import { createApp } from "../src/app.ts";
 import { createMetrics } from "../src/observability/metrics.ts";
+import { loadReferenceScript } from "../src/openapi/reference-script.ts";
 import { useTestApp } from "./support/database.ts";
 import { meterReading, vehicleReading } from "./support/http.ts";
 
@@ -75,6 +76,17 @@ describe("compression", () => {
     const metrics = await get("/metrics", "gzip");
     expect(metrics.headers.get("content-encoding")).toBe("gzip");
     expect(await gunzipped(metrics)).toContain("fleet_readings_total");
+  });
+
+  it("serves the installed reference script gzipped ahead of time, and plain to a client that refuses gzip", async () => {
+    const script = await loadReferenceScript();
+    const withScript = createApp({ sql: t.database.sql, db: t.database.db, writer: t.writer, referenceScript: script });
+    const zipped = await withScript.request(script.path, { headers: { "accept-encoding": "br, gzip;q=0.8" } });
+    expect(zipped.headers.get("content-encoding")).toBe("gzip");
+    expect(await gunzipped(zipped)).toBe(script.body);
+    const refused = await withScript.request(script.path, { headers: { "accept-encoding": "gzip;q=0, identity" } });
+    expect(refused.headers.get("content-encoding")).toBeNull();
+    expect((await refused.text()).length).toBe(script.body.length);
   });
 
   it("leaves small JSON answers, errors and NDJSON uploads' answers uncompressed", async () => {

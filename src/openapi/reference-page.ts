@@ -9,6 +9,19 @@ export interface ReferenceScript {
   /** Where the page loads it from, e.g. /docs/scalar-1.76.0.js (versioned: cached for good). */
   path: string;
   body: string;
+  /** The body gzipped ahead of time, served to clients that accept gzip. */
+  gzipped?: Uint8Array<ArrayBuffer>;
+}
+
+/** Whether an Accept-Encoding header allows gzip (by name or `*`, with a q above 0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  for (const part of (header ?? "").split(",")) {
+    const [name, ...parameters] = part.trim().toLowerCase().split(";");
+    if (name !== "gzip" && name !== "*") continue;
+    const q = parameters.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    if (q === undefined || Number(q.slice(2)) > 0) return true;
+  }
+  return false;
 }
 
 /**
@@ -56,12 +69,17 @@ export function referencePageRoutes(script: ReferenceScript | undefined) {
     }),
   );
   if (script) {
-    app.get(script.path, (c) =>
-      c.body(script.body, 200, {
+    app.get(script.path, (c) => {
+      const headers = {
         "Content-Type": "text/javascript; charset=utf-8",
         "Cache-Control": "public, max-age=31536000, immutable",
-      }),
-    );
+        Vary: "Accept-Encoding",
+      };
+      if (script.gzipped && acceptsGzip(c.req.header("Accept-Encoding"))) {
+        return c.body(script.gzipped, 200, { ...headers, "Content-Encoding": "gzip" });
+      }
+      return c.body(script.body, 200, headers);
+    });
   }
   return app;
 }
