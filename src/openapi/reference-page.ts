@@ -28,8 +28,8 @@ export function acceptsGzip(header: string | undefined): boolean {
  * Every feature of the page that talks to Scalar's or anyone else's servers, turned off:
  * "Ask AI" (its agent uploads the API description), MCP, the developer tools ("Generate
  * SDKs & MCP", share, deploy: Scalar's registry and dashboard), "Open API Client" (Scalar's
- * hosted client), usage telemetry and the request proxy: "Test Request" calls this service
- * directly. The "Powered by Scalar" link is hidden by style; it has no option of its own.
+ * hosted client) and usage telemetry. No request proxy is set, so "Test Request" calls this
+ * service directly. The "Powered by Scalar" link is hidden by style; it has no option of its own.
  */
 const KEEP_AT_HOME = {
   agent: { disabled: true },
@@ -37,7 +37,6 @@ const KEEP_AT_HOME = {
   showDeveloperTools: "never",
   hideClientButton: true,
   telemetry: false,
-  proxyUrl: undefined,
   customCss: 'a[href^="https://scalar.com"] { display: none !important; }',
 } as const;
 
