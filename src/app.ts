@@ -23,6 +23,7 @@ import { profileRoutes } from "./fleet/profiles.ts";
 import { searchRoutes } from "./fleet/search.ts";
 import { stateRoutes } from "./fleet/state.ts";
 import { type ClientEnv, resolveClientAddress } from "./http/client-address.ts";
+import { compressAnswers } from "./http/compression.ts";
 import { AppError, databaseUnavailable, errorResponse, toAppError } from "./http/errors.ts";
 import { answerHeadLikeGet } from "./http/head-requests.ts";
 import { LogSampler } from "./http/log-sampler.ts";
@@ -124,6 +125,7 @@ export function createApp(deps: AppDeps) {
     requestContext(log, deps.metrics, refusalLog),
     answerHeadLikeGet,
     resolveClientAddress(deps.clientAddressHeader),
+    compressAnswers(),
   );
   if (deps.corsOrigins?.length) {
     app.use(

@@ -93,6 +93,7 @@ async function startServing(config: Config, log: Logger, database: Database) {
     cacheMs: config.METRICS_CACHE_MS,
     renderCacheMs: Math.min(1_000, config.METRICS_CACHE_MS),
     backlogCap: config.ROLLUP_PENDING_LIMIT + 1,
+    pendingLimit: config.ROLLUP_PENDING_LIMIT,
   });
   const writer = createWriter(config, database.sql, partitions, metrics, log, gates.write);
 

@@ -1,9 +1,10 @@
-// deploy/'s monitoring: promtool accepts the config, rules and live /metrics; dashboards query real metrics.
-// Every metric the Grafana dashboard and the alerts query is one the service exports. The promtool checks
-// skip, saying why, when promtool is not installed (Debian: apt-get install prometheus).
+// deploy/'s monitoring: promtool accepts the config, rules and live /metrics, and the alerts pass their unit
+// tests (deploy/prometheus-rules.test.yml); dashboards and alerts query real metrics; every alert has a
+// runbook line. The promtool checks skip, saying why, when promtool is not installed (apt-get install prometheus).
 import { describe, expect, it } from "bun:test";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { YAML } from "bun";
 import { createApp } from "../src/app.ts";
 import { createMetrics } from "../src/observability/metrics.ts";
 import { useTestApp } from "./support/database.ts";
@@ -21,7 +22,12 @@ const t = useTestApp();
 
 /** The /metrics text of an app that has taken a few readings, refused one and served a 404. */
 async function liveMetrics(): Promise<string> {
-  const metrics = createMetrics({ sql: t.database.sql, poolSize: 8, queued: () => t.writer.queued() });
+  const metrics = createMetrics({
+    sql: t.database.sql,
+    poolSize: 8,
+    queued: () => t.writer.queued(),
+    pendingLimit: 1_000_000,
+  });
   const app = createApp({ sql: t.database.sql, db: t.database.db, writer: t.writer, metrics });
   await postJson(app, "/v1/telemetry/meter", meterReading());
   await postJson(app, "/v1/telemetry/batch", { vehicles: [vehicleReading(), vehicleReading()] });
@@ -37,6 +43,32 @@ async function liveMetrics(): Promise<string> {
 function run(args: string[], stdin?: string) {
   const child = Bun.spawnSync([promtool as string, ...args], { stdin: stdin ? Buffer.from(stdin) : undefined });
   return { exitCode: child.exitCode, output: `${child.stdout.toString()}${child.stderr.toString()}` };
+}
+
+interface Rule {
+  alert: string;
+  expr: string;
+}
+
+async function alertRules(): Promise<Rule[]> {
+  const rules = YAML.parse(await readFile(join(DEPLOY, "prometheus-rules.yml"), "utf8")) as {
+    groups: { rules: Rule[] }[];
+  };
+  return rules.groups.flatMap((group) => group.rules);
+}
+
+/**
+ * Every metric name /metrics declares, with or without samples yet, and the series a
+ * histogram or summary adds: a counter another module declares counts once it is there.
+ */
+function declaredNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm) as IterableIterator<string[]>) {
+    names.add(name as string);
+    if (type === "histogram") for (const suffix of ["_bucket", "_count", "_sum"]) names.add(`${name}${suffix}`);
+    if (type === "summary") for (const suffix of ["_count", "_sum"]) names.add(`${name}${suffix}`);
+  }
+  return names;
 }
 
 /** Metric names a PromQL expression uses (ours: fleet_* and http_*). */
@@ -56,25 +88,49 @@ describe.skipIf(!promtool)("promtool", () => {
     const findings = output.split("\n").filter((line) => line.trim() !== "");
     expect(findings.filter((line) => !LIBRARY_LINT.test(line))).toEqual([]);
   });
+
+  it("passes the alert rules' unit tests", () => {
+    const { exitCode, output } = run(["test", "rules", join(DEPLOY, "prometheus-rules.test.yml")]);
+    expect(output).toContain("SUCCESS");
+    expect(exitCode).toBe(0);
+  });
+});
+
+describe("the alert rules", () => {
+  it("are each unit-tested firing, and each has a runbook line in docs/operations.md", async () => {
+    const tests = YAML.parse(await readFile(join(DEPLOY, "prometheus-rules.test.yml"), "utf8")) as {
+      tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+    };
+    const firing = new Set(
+      tests.tests.flatMap((group) =>
+        group.alert_rule_test.filter((check) => check.exp_alerts.length > 0).map((check) => check.alertname),
+      ),
+    );
+    const operations = await readFile(join(import.meta.dir, "..", "docs", "operations.md"), "utf8");
+    const alerts = (await alertRules()).map((rule) => rule.alert);
+    expect(alerts.filter((alert) => !firing.has(alert))).toEqual([]);
+    expect(alerts.filter((alert) => !operations.includes(`**${alert}**`))).toEqual([]);
+  });
 });
 
 describe("the Grafana dashboard and the alert rules", () => {
   it("query only metrics the service exports", async () => {
     const text = await liveMetrics();
-    const exported = new Set([...text.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/gm)].map((match) => match[1]));
+    const exported = declaredNames(text);
     const dashboard = JSON.parse(await readFile(join(DEPLOY, "grafana-dashboard.json"), "utf8")) as {
       panels: { title: string; targets: { expr: string }[] }[];
     };
-    const rules = await readFile(join(DEPLOY, "prometheus-rules.yml"), "utf8");
     const expressions = [
       ...dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr)),
-      ...[...rules.matchAll(/^\s+expr: (.+)$/gm)].map((match) => match[1] as string),
+      ...(await alertRules()).map((rule) => rule.expr),
     ];
     const used = new Set(expressions.flatMap(metricNames));
     for (const name of [
       "fleet_readings_total",
       "fleet_write_flush_duration_seconds_bucket",
       "fleet_write_queue_depth",
+      "fleet_rollup_pending_limit",
+      "fleet_rollup_oldest_pending_seconds",
     ]) {
       expect(used).toContain(name);
     }

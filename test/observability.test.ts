@@ -47,6 +47,18 @@ describe("GET /metrics", () => {
     expect(metricLine(text, 'fleet_partitions{table="meter_telemetry"}')).toMatch(/ [1-9]\d*$/);
     expect(text).toContain("process_resident_memory_bytes");
   });
+
+  it("shows every readings counter at 0 before any traffic, and the backlog's limit", async () => {
+    const metrics = createMetrics({ sql: t.database.sql, poolSize: 2, pendingLimit: 250_000 });
+    const app = createApp({ sql: t.database.sql, db: t.database.db, writer: t.writer, metrics });
+    const text = await (await app.request("/metrics")).text();
+    for (const kind of ["meter", "vehicle"]) {
+      for (const outcome of ["stored", "duplicate"]) {
+        expect(metricLine(text, `fleet_readings_total{kind="${kind}",outcome="${outcome}"}`)).toEndWith(" 0");
+      }
+    }
+    expect(metricLine(text, "fleet_rollup_pending_limit")).toBe("fleet_rollup_pending_limit 250000");
+  });
 });
 
 describe("request ids and logs", () => {

@@ -8,14 +8,25 @@ import { validate } from "../http/validate.ts";
 import { type KeyStore, SCOPES } from "./keys.ts";
 
 export const newKeySchema = z.object({
-  name: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
+  name: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(100, "must be at most 100 characters")
+    .describe("What the key is for, e.g. the gateway or dashboard that holds it"),
   scopes: z
     .array(z.enum(SCOPES, { error: `must be one of ${SCOPES.join(", ")}` }))
     .min(1, "needs at least one scope")
-    .transform((scopes) => [...new Set(scopes)]),
+    .transform((scopes) => [...new Set(scopes)])
+    .describe("What the key may do: ingest (send readings), read (state, links, analytics), admin (everything)"),
 });
 
-const keyIdSchema = z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, "must be a key id (16 hex digits)") });
+const keyIdSchema = z.object({
+  id: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/, "must be a key id (16 hex digits)")
+    .describe("The key's id, 16 hex digits"),
+});
 
 export function keyRoutes(keys: KeyStore) {
   return new Hono()

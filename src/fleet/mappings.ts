@@ -15,14 +15,27 @@ import { validate } from "../http/validate.ts";
 
 const instant = instantSchema("2026-02-09T14:00:00Z");
 
-const pairSchema = z.object({ vehicleId: deviceIdSchema, meterId: deviceIdSchema });
-const linkSchema = pairSchema.extend({ linkedAt: instant.optional() });
-const unlinkSchema = z.object({ unlinkedAt: instant.optional() });
+const vehicleId = deviceIdSchema.describe("The vehicle's id, a UUID");
+const meterId = deviceIdSchema.describe("The meter's id, a UUID");
+const pairSchema = z.object({ vehicleId, meterId });
+const linkSchema = pairSchema.extend({
+  linkedAt: instant
+    .optional()
+    .describe(
+      "When the link starts (ISO-8601 with a zone). Default: the start of the meter's history for its first link, else now",
+    ),
+});
+const unlinkSchema = z.object({
+  unlinkedAt: instant.optional().describe("When the link ends (ISO-8601 with a zone); default: now"),
+});
 const listQuerySchema = z.object({
-  vehicleId: deviceIdSchema.optional(),
-  meterId: deviceIdSchema.optional(),
-  active: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(1000),
+  vehicleId: vehicleId.optional().describe("Only this vehicle's links"),
+  meterId: meterId.optional().describe("Only this meter's links"),
+  active: z
+    .enum(["true", "false"], { error: "must be true or false" })
+    .optional()
+    .describe("true: only open links; false: only closed ones; default: both"),
+  limit: z.coerce.number().int().min(1).max(1000).default(1000).describe("Links to answer at most (count)"),
 });
 
 interface LinkRow {

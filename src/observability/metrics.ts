@@ -27,6 +27,8 @@ export interface MetricSources {
    * rendering the process metrics alone takes tens of milliseconds of the only thread.
    */
   renderCacheMs?: number;
+  /** ROLLUP_PENDING_LIMIT: shown beside the backlog so alerts can take a share of it. */
+  pendingLimit?: number;
 }
 
 const DEFAULT_BACKLOG_CAP = 10_000_000;
@@ -100,6 +102,13 @@ export function createMetrics(sources: MetricSources) {
     backlogCap: sources.backlogCap ?? DEFAULT_BACKLOG_CAP,
     onRead: () => databaseReads.inc(),
   });
+
+  // Every label set at 0 from the start: a counter with no samples after a restart would
+  // leave `rate(...) == 0` empty, and the no-readings alert silent when nothing arrives.
+  for (const kind of ["meter", "vehicle"] as const) {
+    for (const outcome of ["stored", "duplicate"] as const) metrics.readings.inc({ kind, outcome }, 0);
+  }
+
   const backlogGauge = (name: string, help: string, pick: (figures: RollupBacklog) => number | undefined) =>
     new client.Gauge({
       name,
@@ -127,6 +136,17 @@ export function createMetrics(sources: MetricSources) {
     (figures) => (figures.lastRunAt === null ? 0 : Date.parse(figures.lastRunAt) / 1000),
   );
 
+  if (sources.pendingLimit !== undefined) {
+    const limit = sources.pendingLimit;
+    new client.Gauge({
+      name: "fleet_rollup_pending_limit",
+      help: "Pending readings past which writes get 503 overloaded (ROLLUP_PENDING_LIMIT).",
+      registers,
+      collect() {
+        this.set(limit);
+      },
+    });
+  }
   new client.Gauge({
     name: "fleet_write_queue_depth",
     help: "Single readings waiting for a group commit.",

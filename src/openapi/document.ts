@@ -7,7 +7,9 @@ import type { Env, Hono } from "hono";
 import { generateSpecs, resolver } from "hono-openapi";
 import type { OpenAPIV3_1 } from "openapi-types";
 import type { z } from "zod";
+import { ndjsonUpload } from "./examples.ts";
 import { type Answer, OPERATIONS, type Operation } from "./operations.ts";
+import { describeParameters } from "./parameters.ts";
 import { errorBody } from "./responses.ts";
 
 export type OpenApiDocument = OpenAPIV3_1.Document;
@@ -62,6 +64,26 @@ function replaceInRequests(value: unknown): void {
   }
 }
 
+/** zod spells `format: date-time` out again as a 400-character pattern: the format says it. */
+function dropDateTimePatterns(value: unknown): void {
+  if (Array.isArray(value)) for (const item of value) dropDateTimePatterns(item);
+  else if (value && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    if (record.format === "date-time") delete record.pattern;
+    for (const child of Object.values(record)) dropDateTimePatterns(child);
+  }
+}
+
+/** Each NDJSON line names its kind; the line schema's variants say so. */
+function describeLineType(schema: Schema): void {
+  for (const variant of (schema as OpenAPIV3_1.SchemaObject).oneOf ??
+    (schema as OpenAPIV3_1.SchemaObject).anyOf ??
+    []) {
+    const type = (variant as OpenAPIV3_1.SchemaObject).properties?.type as OpenAPIV3_1.SchemaObject | undefined;
+    if (type) type.description ??= "Which kind of reading the line is: meter or vehicle";
+  }
+}
+
 export async function buildOpenApiDocument<E extends Env>(
   app: Hono<E>,
   options: DocumentOptions,
@@ -80,6 +102,7 @@ export async function buildOpenApiDocument<E extends Env>(
   };
   await toSchema(errorBody);
   schemas.TelemetryLine = await toSchema(options.ndjsonLine);
+  describeLineType(schemas.TelemetryLine);
 
   const paths: OpenAPIV3_1.PathsObject = {};
   for (const [key, operation] of Object.entries(OPERATIONS)) {
@@ -97,13 +120,16 @@ export async function buildOpenApiDocument<E extends Env>(
       if (operation.text && Number(status) === operation.text.status) {
         responses[status] = {
           description: operation.text.description,
-          content: { [operation.text.mediaType]: { schema: { type: "string" } } },
+          content: { [operation.text.mediaType]: { schema: { type: "string" }, example: operation.text.example } },
         };
       } else if (typeof answer === "string") {
         responses[status] = errorAnswer(Number(status), answer);
       } else {
-        const [schema, description] = answer;
-        responses[status] = { description, content: { "application/json": { schema: await toSchema(schema) } } };
+        const [schema, description, example] = answer;
+        responses[status] = {
+          description,
+          content: { "application/json": { schema: await toSchema(schema), example } },
+        };
         if (operation.csv && status === "200") {
           const content = responses[status].content as Record<string, OpenAPIV3_1.MediaTypeObject>;
           content["text/csv"] = { schema: { type: "string", description: operation.csv } };
@@ -112,6 +138,9 @@ export async function buildOpenApiDocument<E extends Env>(
     }
 
     const requestBody = found.requestBody as OpenAPIV3_1.RequestBodyObject | undefined;
+    const jsonBody = requestBody?.content["application/json"];
+    if (jsonBody && operation.request !== undefined) jsonBody.example = operation.request;
+    describeParameters(found.parameters as OpenAPIV3_1.ParameterObject[] | undefined);
     if (key === "post /v1/telemetry/batch" && requestBody) {
       requestBody.content["application/x-ndjson"] = {
         schema: {
@@ -120,6 +149,7 @@ export async function buildOpenApiDocument<E extends Env>(
             "Newline-delimited JSON: one TelemetryLine a line (#/components/schemas/TelemetryLine), e.g.\n" +
             '{"type":"meter","meterId":"…","kwhConsumedAc":1.5,"voltage":230,"timestamp":"2026-03-15T11:00:00Z"}',
         },
+        example: ndjsonUpload,
       };
     }
     let description = operation.description;
@@ -142,6 +172,8 @@ export async function buildOpenApiDocument<E extends Env>(
     };
   }
 
+  dropDateTimePatterns(paths);
+  dropDateTimePatterns(schemas);
   return {
     openapi: "3.1.0",
     info: {

@@ -4,10 +4,11 @@
 // here, every entry here is served, every answer matches its schema).
 import type { z } from "zod";
 import type { Scope } from "../auth/keys.ts";
+import * as example from "./examples.ts";
 import * as body from "./responses.ts";
 
-/** An answer with a body of its own, or (a string) an error in the one error shape. */
-export type Answer = readonly [schema: z.ZodType, description: string] | string;
+/** An answer with a body of its own (and an example of it), or (a string) an error in the one error shape. */
+export type Answer = readonly [schema: z.ZodType, description: string, example?: unknown] | string;
 
 export interface Operation {
   tag: string;
@@ -20,8 +21,10 @@ export interface Operation {
   answers: Partial<Record<number, Answer>>;
   /** The 200 is also given as CSV (?format=csv or Accept: text/csv): what its columns are. */
   csv?: string;
+  /** An example request body, for routes that take one. */
+  request?: unknown;
   /** A response that is not JSON, e.g. the Prometheus text. */
-  text?: { status: number; mediaType: string; description: string };
+  text?: { status: number; mediaType: string; description: string; example: string };
 }
 
 const bodyErrors = {
@@ -41,25 +44,30 @@ export const OPERATIONS: Record<string, Operation> = {
   "get /healthz": {
     tag: "service",
     summary: "Liveness: the process answers",
-    answers: { 200: [body.health, "Alive"] },
+    answers: { 200: [body.health, "Alive", { status: "ok" }] },
   },
   "get /readyz": {
     tag: "service",
     summary: "Readiness: the database answers and is migrated",
     usesDatabase: true,
-    answers: { 200: [body.ready, "Ready"], 503: "not_migrated, or database_unavailable" },
+    answers: { 200: [body.ready, "Ready", { status: "ready" }], 503: "not_migrated, or database_unavailable" },
   },
   "get /metrics": {
     tag: "service",
     summary: "Prometheus metrics",
     answers: {},
-    text: { status: 200, mediaType: "text/plain; version=0.0.4", description: "Prometheus text exposition format" },
+    text: {
+      status: 200,
+      mediaType: "text/plain; version=0.0.4",
+      description: "Prometheus text exposition format",
+      example: example.metricsText,
+    },
   },
   "get /openapi.json": {
     tag: "service",
     summary: "This document",
     answers: {},
-    text: { status: 200, mediaType: "application/json", description: "OpenAPI 3.1" },
+    text: { status: 200, mediaType: "application/json", description: "OpenAPI 3.1", example: example.openApiText },
   },
   "post /v1/telemetry/meter": {
     tag: "telemetry",
@@ -67,9 +75,10 @@ export const OPERATIONS: Record<string, Operation> = {
     description: ingestDescription,
     scope: "ingest",
     usesDatabase: true,
+    request: example.meterReading,
     answers: {
-      201: [body.readingStored, "Stored: a new reading"],
-      200: [body.readingStored, "A replay, already stored (duplicate)"],
+      201: [body.readingStored, "Stored: a new reading", { status: "stored" }],
+      200: [body.readingStored, "A replay, already stored (duplicate)", { status: "duplicate" }],
       ...bodyErrors,
     },
   },
@@ -79,9 +88,10 @@ export const OPERATIONS: Record<string, Operation> = {
     description: ingestDescription,
     scope: "ingest",
     usesDatabase: true,
+    request: example.vehicleReading,
     answers: {
-      201: [body.readingStored, "Stored: a new reading"],
-      200: [body.readingStored, "A replay, already stored (duplicate)"],
+      201: [body.readingStored, "Stored: a new reading", { status: "stored" }],
+      200: [body.readingStored, "A replay, already stored (duplicate)", { status: "duplicate" }],
       ...bodyErrors,
     },
   },
@@ -92,9 +102,10 @@ export const OPERATIONS: Record<string, Operation> = {
       "All or nothing: one bad reading refuses the whole batch (400, `details` naming each, by index for JSON, by line for NDJSON). As application/x-ndjson the body is one reading a line, each a TelemetryLine (a meter or vehicle reading with its `type`), streamed and checked as it arrives, so a gateway can send a day of buffered readings.",
     scope: "ingest",
     usesDatabase: true,
+    request: example.batch,
     answers: {
-      201: [body.batchStored, "Stored: at least one reading was new"],
-      200: [body.batchStored, "Every reading was a replay"],
+      201: [body.batchStored, "Stored: at least one reading was new", { status: "stored", stored: 4, duplicates: 0 }],
+      200: [body.batchStored, "Every reading was a replay", { status: "stored", stored: 0, duplicates: 4 }],
       ...bodyErrors,
     },
   },
@@ -103,20 +114,24 @@ export const OPERATIONS: Record<string, Operation> = {
     summary: "List meter-to-vehicle links",
     scope: "read",
     usesDatabase: true,
-    answers: { 200: [body.mappingList, "The links, by vehicle, meter and start"], ...queryErrors },
+    answers: {
+      200: [body.mappingList, "The links, by vehicle, meter and start", { mappings: [example.mapping] }],
+      ...queryErrors,
+    },
   },
   "post /v1/mappings": {
     tag: "mappings",
     summary: "Link a meter to a vehicle",
     description:
-      "A meter's first link reaches back over its whole history; later links start now unless `linkedAt` says otherwise, and close the meter's link elsewhere where they start.",
+      "A meter's first link reaches back over its whole history; later links start now unless `linkedAt` says otherwise. Linking a meter that is linked to another vehicle moves it: its open link there is closed where the new one starts (201).",
     scope: "admin",
     usesDatabase: true,
+    request: example.link,
     answers: {
-      201: [body.mapping, "Linked"],
-      200: [body.mapping, "Already linked so: nothing changed"],
+      201: [body.mapping, "Linked (and the meter's open link to another vehicle, if any, closed)", example.mapping],
+      200: [body.mapping, "Already linked so: nothing changed", example.mapping],
       ...bodyErrors,
-      409: "The link would overlap one of the meter's other links (link_conflict)",
+      409: "A `linkedAt` in the past reaches back into one of the meter's closed links, or before its current link began (link_conflict)",
     },
   },
   "delete /v1/mappings/{vehicleId}/{meterId}": {
@@ -125,7 +140,7 @@ export const OPERATIONS: Record<string, Operation> = {
     scope: "admin",
     usesDatabase: true,
     answers: {
-      200: [body.mapping, "Closed (or already closed)"],
+      200: [body.mapping, "Closed (or already closed)", example.closedMapping],
       ...queryErrors,
       404: "The two were never linked (not_found)",
     },
@@ -136,7 +151,7 @@ export const OPERATIONS: Record<string, Operation> = {
     scope: "read",
     usesDatabase: true,
     answers: {
-      200: [body.vehicleState, "The latest reading"],
+      200: [body.vehicleState, "The latest reading", example.vehicleState],
       ...queryErrors,
       404: "The vehicle has not reported (not_found)",
     },
@@ -147,7 +162,7 @@ export const OPERATIONS: Record<string, Operation> = {
     scope: "read",
     usesDatabase: true,
     answers: {
-      200: [body.meterState, "The latest reading"],
+      200: [body.meterState, "The latest reading", example.meterState],
       ...queryErrors,
       404: "The meter has not reported (not_found)",
     },
@@ -213,7 +228,11 @@ export const OPERATIONS: Record<string, Operation> = {
     description: "The window is [from, to); by default the 24 hours ending now, at most 366 days.",
     scope: "read",
     usesDatabase: true,
-    answers: { 200: [body.vehiclePerformance, "The vehicle's figures"], ...queryErrors, ...vehicleNotFound },
+    answers: {
+      200: [body.vehiclePerformance, "The vehicle's figures", example.performance],
+      ...queryErrors,
+      ...vehicleNotFound,
+    },
   },
   "get /v1/analytics/vehicles/{vehicleId}/series": {
     tag: "analytics",
@@ -222,7 +241,11 @@ export const OPERATIONS: Record<string, Operation> = {
       "Hourly: by default the last 24 hours, at most 31 days. Daily: by default the last 30 days, at most 366. The window is widened to whole buckets.",
     scope: "read",
     usesDatabase: true,
-    answers: { 200: [body.vehicleSeries, "Every bucket of the window"], ...queryErrors, ...vehicleNotFound },
+    answers: {
+      200: [body.vehicleSeries, "Every bucket of the window", example.series],
+      ...queryErrors,
+      ...vehicleNotFound,
+    },
     csv: "One row a bucket: start, ac_kwh, dc_kwh, efficiency_ratio, avg_battery_temp_c, max_battery_temp_c, soc_min, soc_max, data_points (empty where the JSON has null). Sent as an attachment.",
   },
   "get /v1/analytics/fleet": {
@@ -232,7 +255,7 @@ export const OPERATIONS: Record<string, Operation> = {
       "By default the last 24 hours, at most 31 days, widened to whole hours. `limit` and `offset` page the vehicles needing attention.",
     scope: "read",
     usesDatabase: true,
-    answers: { 200: [body.fleetView, "The fleet's figures"], ...queryErrors },
+    answers: { 200: [body.fleetView, "The fleet's figures", example.fleet], ...queryErrors },
     csv: "Every vehicle of the window (not paged), by id: vehicle_id, name, ac_kwh, dc_kwh, efficiency_ratio, data_points, coverage, max_battery_temp_c, quality_flags (codes separated by spaces); the figures are those of the JSON. Sent as an attachment.",
   },
   "get /v1/admin/stats": {
@@ -240,27 +263,32 @@ export const OPERATIONS: Record<string, Operation> = {
     summary: "Partitions, ingestion lag and device liveness",
     scope: "admin",
     usesDatabase: true,
-    answers: { 200: [body.adminStats, "The figures"] },
+    answers: { 200: [body.adminStats, "The figures", example.adminStats] },
   },
   "post /v1/keys": {
     tag: "keys",
     summary: "Create an API key (its secret is shown once)",
     scope: "admin",
     usesDatabase: true,
-    answers: { 201: [body.apiKeyCreated, "Created"], ...bodyErrors },
+    request: example.newKey,
+    answers: { 201: [body.apiKeyCreated, "Created", example.apiKeyCreated], ...bodyErrors },
   },
   "get /v1/keys": {
     tag: "keys",
     summary: "List API keys, without secrets",
     scope: "admin",
     usesDatabase: true,
-    answers: { 200: [body.apiKeyList, "The keys, newest first"] },
+    answers: { 200: [body.apiKeyList, "The keys, newest first", example.apiKeyList] },
   },
   "delete /v1/keys/{id}": {
     tag: "keys",
     summary: "Revoke an API key, at once",
     scope: "admin",
     usesDatabase: true,
-    answers: { 200: [body.apiKeyRevoked, "Revoked"], ...queryErrors, 404: "No such key (not_found)" },
+    answers: {
+      200: [body.apiKeyRevoked, "Revoked", example.apiKeyRevoked],
+      ...queryErrors,
+      404: "No such key (not_found)",
+    },
   },
 };

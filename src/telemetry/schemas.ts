@@ -63,22 +63,38 @@ function timestampSchema(clock: Clock) {
 export function readingSchemas(clock: Clock, maxBatchReadings: number) {
   const timestamp = timestampSchema(clock);
   const meterReading = z.object({
-    meterId: deviceIdSchema,
-    kwhConsumedAc: kwh,
-    voltage: decimalSchema(0, 9_999.99, 2),
-    timestamp,
+    meterId: deviceIdSchema.describe("The meter's id, a UUID (any case; stored lower case)"),
+    kwhConsumedAc: kwh.describe(
+      "kWh of AC energy the charger drew during this reading's interval (not a running total), up to 3 decimal places",
+    ),
+    voltage: decimalSchema(0, 9_999.99, 2).describe("Supply voltage, V, up to 2 decimal places"),
+    timestamp: timestamp.describe(
+      "When the reading was taken: ISO-8601 with a zone, e.g. 2026-02-09T14:00:00Z; stored to the millisecond, at most MAX_FUTURE_SKEW_SECONDS (default 300 seconds) ahead of the server clock",
+    ),
   });
   const vehicleReading = z.object({
-    vehicleId: deviceIdSchema,
-    soc: decimalSchema(0, 100, 2),
-    kwhDeliveredDc: kwh,
-    batteryTemp: decimalSchema(-999.99, 999.99, 2),
-    timestamp,
+    vehicleId: deviceIdSchema.describe("The vehicle's id, a UUID (any case; stored lower case)"),
+    soc: decimalSchema(0, 100, 2).describe("State of charge, %, 0 to 100, up to 2 decimal places"),
+    kwhDeliveredDc: kwh.describe(
+      "kWh of DC energy delivered to the battery during this reading's interval (not a running total), up to 3 decimal places",
+    ),
+    batteryTemp: decimalSchema(-999.99, 999.99, 2).describe("Battery temperature, °C, up to 2 decimal places"),
+    timestamp: timestamp.describe(
+      "When the reading was taken: ISO-8601 with a zone, e.g. 2026-02-09T14:00:00Z; stored to the millisecond, at most MAX_FUTURE_SKEW_SECONDS (default 300 seconds) ahead of the server clock",
+    ),
   });
   const batch = z
     .object({
-      meters: z.array(meterReading).max(maxBatchReadings).default([]),
-      vehicles: z.array(vehicleReading).max(maxBatchReadings).default([]),
+      meters: z
+        .array(meterReading)
+        .max(maxBatchReadings)
+        .default([])
+        .describe("Meter readings, in any order; at most MAX_BATCH_READINGS (count) with the vehicles"),
+      vehicles: z
+        .array(vehicleReading)
+        .max(maxBatchReadings)
+        .default([])
+        .describe("Vehicle readings, in any order; at most MAX_BATCH_READINGS (count) with the meters"),
     })
     .refine((body) => body.meters.length + body.vehicles.length > 0, {
       message: "a batch needs at least one reading in meters or vehicles",

@@ -112,9 +112,10 @@ export function useTestApp(overrides: Partial<AppDeps> = {}, writeMode: WriteMod
   beforeAll(async () => {
     Object.assign(handle, await createTestApp(overrides, writeMode));
   });
+  // Closing the pool and dropping the database can take seconds on a loaded machine.
   afterAll(async () => {
     expect(handle.unexpected).toEqual([]);
     await handle.close();
-  });
+  }, 30_000);
   return handle;
 }
