@@ -132,7 +132,10 @@ export async function buildOpenApiDocument<E extends Env>(
         };
         if (operation.csv && status === "200") {
           const content = responses[status].content as Record<string, OpenAPIV3_1.MediaTypeObject>;
-          content["text/csv"] = { schema: { type: "string", description: operation.csv } };
+          content["text/csv"] = {
+            schema: { type: "string", description: operation.csv.columns },
+            example: operation.csv.example,
+          };
         }
       }
     }

@@ -28,7 +28,9 @@ export const link = { vehicleId: VEHICLE, meterId: METER };
 
 export const mapping = {
   vehicleId: VEHICLE,
+  vehicleName: "Van 042",
   meterId: METER,
+  meterName: "Depot bay 7",
   linkedAt: null,
   unlinkedAt: null,
   isActive: true,
@@ -45,6 +47,7 @@ export const closedMapping = {
 
 export const vehicleState = {
   vehicleId: VEHICLE,
+  name: "Van 042",
   soc: 75.5,
   kwhDeliveredDc: 40.3,
   batteryTemp: 25.5,
@@ -53,6 +56,7 @@ export const vehicleState = {
 
 export const meterState = {
   meterId: METER,
+  name: "Depot bay 7",
   kwhConsumedAc: 50.5,
   voltage: 230,
   lastUpdated: "2026-02-09T14:00:00.000Z",
@@ -65,6 +69,7 @@ const lowCoverage = {
 
 export const performance = {
   vehicleId: VEHICLE,
+  name: "Van 042",
   from: "2026-02-09T00:00:00.000Z",
   to: "2026-02-10T00:00:00.000Z",
   totalAcConsumption: 50.5,
@@ -92,6 +97,7 @@ const emptyPoint = (start: string) => ({
 
 export const series = {
   vehicleId: VEHICLE,
+  name: "Van 042",
   bucket: "hour",
   from: "2026-02-09T13:00:00.000Z",
   to: "2026-02-09T16:00:00.000Z",
@@ -114,6 +120,7 @@ export const series = {
 
 const fleetVehicle = {
   vehicleId: VEHICLE,
+  name: "Van 042",
   totalAcConsumption: 50.5,
   totalDcDelivery: 40.3,
   efficiencyRatio: 0.798,
@@ -128,12 +135,15 @@ const EDGES = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1];
 export const fleet = {
   from: "2026-02-09T00:00:00.000Z",
   to: "2026-02-10T00:00:00.000Z",
+  asOf: "2026-02-10T00:00:00.000Z",
   totals: {
     vehicles: 1,
     totalAcConsumption: 50.5,
     totalDcDelivery: 40.3,
     efficiencyRatio: 0.798,
+    unpaired: { dcKwh: 0, vehicles: 0, acKwh: 0, meters: 0 },
     dataPoints: 1,
+    expectedPoints: 1440,
     expectedPointsPerVehicle: 1440,
   },
   efficiencyDistribution: [
@@ -172,6 +182,23 @@ const apiKey = {
   createdAt: "2026-02-09T09:00:00.000Z",
   revokedAt: null,
 };
+
+export const profile = { name: "Van 042" };
+export const vehicleProfile = { vehicleId: VEHICLE, name: "Van 042", updatedAt: "2026-03-15T11:00:00.000Z" };
+export const meterProfile = { meterId: METER, name: "Depot bay 7", updatedAt: "2026-03-15T11:00:00.000Z" };
+
+export const seriesCsv = [
+  "start,ac_kwh,dc_kwh,efficiency_ratio,avg_battery_temp_c,max_battery_temp_c,soc_min,soc_max,data_points",
+  "2026-02-09T13:00:00.000Z,0,0,,,,,,0",
+  "2026-02-09T14:00:00.000Z,50.5,40.3,0.798,25.5,25.5,75.5,75.5,1",
+  "",
+].join("\r\n");
+
+export const fleetCsv = [
+  "vehicle_id,name,ac_kwh,dc_kwh,efficiency_ratio,data_points,coverage,max_battery_temp_c,quality_flags",
+  `${VEHICLE},Van 042,50.5,40.3,0.798,1,0.0007,25.5,low_coverage`,
+  "",
+].join("\r\n");
 
 export const newKey = { name: "depot-7 gateway", scopes: ["ingest"] };
 export const apiKeyCreated = { ...apiKey, key: "fk_3f9a1c0b7d2e4a65_Vt4qk2ZcQm8xR1pL0sYw9nHe" };

@@ -20,7 +20,7 @@ export interface Operation {
   usesDatabase?: boolean;
   answers: Partial<Record<number, Answer>>;
   /** The 200 is also given as CSV (?format=csv or Accept: text/csv): what its columns are. */
-  csv?: string;
+  csv?: { columns: string; example: string };
   /** An example request body, for routes that take one. */
   request?: unknown;
   /** A response that is not JSON, e.g. the Prometheus text. */
@@ -172,10 +172,11 @@ export const OPERATIONS: Record<string, Operation> = {
     summary: "Name a vehicle",
     description: profileDescription,
     scope: "admin",
+    request: example.profile,
     usesDatabase: true,
     answers: {
-      201: [body.vehicleProfile, "Named"],
-      200: [body.vehicleProfile, "Renamed"],
+      201: [body.vehicleProfile, "Named", example.vehicleProfile],
+      200: [body.vehicleProfile, "Renamed", example.vehicleProfile],
       ...bodyErrors,
     },
   },
@@ -185,7 +186,7 @@ export const OPERATIONS: Record<string, Operation> = {
     scope: "read",
     usesDatabase: true,
     answers: {
-      200: [body.vehicleProfile, "The profile"],
+      200: [body.vehicleProfile, "The profile", example.vehicleProfile],
       ...queryErrors,
       404: "The vehicle has no profile (not_found)",
     },
@@ -195,10 +196,11 @@ export const OPERATIONS: Record<string, Operation> = {
     summary: "Name a meter",
     description: profileDescription,
     scope: "admin",
+    request: example.profile,
     usesDatabase: true,
     answers: {
-      201: [body.meterProfile, "Named"],
-      200: [body.meterProfile, "Renamed"],
+      201: [body.meterProfile, "Named", example.meterProfile],
+      200: [body.meterProfile, "Renamed", example.meterProfile],
       ...bodyErrors,
     },
   },
@@ -208,7 +210,7 @@ export const OPERATIONS: Record<string, Operation> = {
     scope: "read",
     usesDatabase: true,
     answers: {
-      200: [body.meterProfile, "The profile"],
+      200: [body.meterProfile, "The profile", example.meterProfile],
       ...queryErrors,
       404: "The meter has no profile (not_found)",
     },
@@ -246,7 +248,11 @@ export const OPERATIONS: Record<string, Operation> = {
       ...queryErrors,
       ...vehicleNotFound,
     },
-    csv: "One row a bucket: start, ac_kwh, dc_kwh, efficiency_ratio, avg_battery_temp_c, max_battery_temp_c, soc_min, soc_max, data_points (empty where the JSON has null). Sent as an attachment.",
+    csv: {
+      example: example.seriesCsv,
+      columns:
+        "One row a bucket: start, ac_kwh, dc_kwh, efficiency_ratio, avg_battery_temp_c, max_battery_temp_c, soc_min, soc_max, data_points (empty where the JSON has null). Sent as an attachment.",
+    },
   },
   "get /v1/analytics/fleet": {
     tag: "analytics",
@@ -256,7 +262,11 @@ export const OPERATIONS: Record<string, Operation> = {
     scope: "read",
     usesDatabase: true,
     answers: { 200: [body.fleetView, "The fleet's figures", example.fleet], ...queryErrors },
-    csv: "Every vehicle of the window (not paged), by id: vehicle_id, name, ac_kwh, dc_kwh, efficiency_ratio, data_points, coverage, max_battery_temp_c, quality_flags (codes separated by spaces); the figures are those of the JSON. Sent as an attachment.",
+    csv: {
+      example: example.fleetCsv,
+      columns:
+        "Every vehicle of the window (not paged), by id: vehicle_id, name, ac_kwh, dc_kwh, efficiency_ratio, data_points, coverage, max_battery_temp_c, quality_flags (codes separated by spaces); the figures are those of the JSON. Sent as an attachment.",
+    },
   },
   "get /v1/admin/stats": {
     tag: "admin",

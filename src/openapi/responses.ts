@@ -182,28 +182,30 @@ export const fleetView = z
     asOf: instant.describe("What the figures run to: `to`, or the instant of the request when `to` is later"),
     totals: z
       .strictObject({
-        vehicles: count.describe("Vehicles with readings, or with linked meters' readings, in the window"),
+        vehicles: count.describe("Count of vehicles with readings, or with linked meters' readings, in the window"),
         totalAcConsumption: kwh.describe(
           "Paired AC, kWh: meters' AC counted toward vehicles with readings in the window",
         ),
         totalDcDelivery: kwh.describe("Paired DC, kWh: DC of vehicles with linked meters' readings in the window"),
-        efficiencyRatio: ratio.describe("Paired DC over paired AC, to 4 decimal places; null without paired AC"),
+        efficiencyRatio: ratio.describe(
+          "Paired DC over paired AC, a ratio to 4 decimal places; null without paired AC",
+        ),
         unpaired: z
           .strictObject({
             dcKwh: kwh.describe("DC, kWh, of vehicles with readings but no linked meter's reading in the window"),
-            vehicles: count.describe("How many such vehicles"),
+            vehicles: count.describe("Count of such vehicles"),
             acKwh: kwh.describe(
               "AC, kWh, of meter readings counted toward no vehicle with readings in the window: read while linked to no vehicle, or to a vehicle with no reading in the window",
             ),
-            meters: count.describe("How many meters had such readings"),
+            meters: count.describe("Count of meters with such readings"),
           })
           .describe("Energy whose other side is unknown, left out of the totals, spread and ranks above"),
-        dataPoints: count.describe("Readings of every vehicle in the window"),
+        dataPoints: count.describe("Count of readings of every vehicle in the window"),
         expectedPoints: count.describe(
-          "Readings expected of those vehicles: one a minute each, from its first reading when that is inside the window, up to asOf",
+          "Count of readings expected of those vehicles: one a minute each, from its first reading when that is inside the window, up to asOf",
         ),
         expectedPointsPerVehicle: count.describe(
-          "Readings expected of a vehicle seen before the window: one a minute, up to asOf",
+          "Count of readings expected of a vehicle seen before the window: one a minute, up to asOf",
         ),
       })
       .describe("The whole fleet's figures: paired energy, with the unpaired beside it"),
