@@ -2,6 +2,7 @@
 // clock, logger, metrics) and never listening itself, so tests drive it with
 // app.request() and any runtime that speaks fetch can serve it. Every thrown error leaves
 // through the one onError below.
+import { tmpdir } from "node:os";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { adminRoutes } from "./admin/routes.ts";
@@ -12,7 +13,7 @@ import { authenticate, requireScope } from "./auth/access.ts";
 import type { KeyStore } from "./auth/keys.ts";
 import { type ClientEnv, rateLimit, type TokenBuckets } from "./auth/rate-limit.ts";
 import { keyRoutes } from "./auth/routes.ts";
-import { DEFAULT_LIMITS, DEFAULT_THRESHOLDS } from "./config.ts";
+import { DEFAULT_LIMITS, DEFAULT_THRESHOLDS, DEFAULT_UPLOADS } from "./config.ts";
 import { type DashboardAssets, dashboardRoutes } from "./dashboard/routes.ts";
 import type { Db, Sql } from "./db/client.ts";
 import { isMigrated } from "./db/migrate.ts";
@@ -27,7 +28,7 @@ import { type ReferenceScript, referencePageRoutes } from "./openapi/reference-p
 import { Partitions } from "./partitions/partitions.ts";
 import type { BacklogGate } from "./rollups/backlog.ts";
 import { ndjsonLineSchema } from "./telemetry/ndjson.ts";
-import { telemetryRoutes } from "./telemetry/routes.ts";
+import { telemetryRoutes, type UploadOptions } from "./telemetry/routes.ts";
 import { readingSchemas } from "./telemetry/schemas.ts";
 import type { TelemetryWriter } from "./telemetry/writer.ts";
 
@@ -57,7 +58,16 @@ export interface AppDeps {
     maxBatchBytes?: number;
     maxNdjsonBytes?: number;
     maxFutureSkewSeconds?: number;
+    /** Whole months before the current one a reading may be (BACKFILL_MAX_MONTHS). */
+    backfillMaxMonths?: number;
   };
+  /** How NDJSON uploads are paced and staged (UPLOAD_*); DEFAULT_UPLOADS for what is not given. */
+  uploads?: Partial<UploadOptions>;
+  /**
+   * Sets the server's idle timeout for one request, in seconds (0: none), where the runtime
+   * has one (Bun's `server.timeout`); uploads replace it with their own pace watchdog.
+   */
+  requestTimeout?: (request: Request, seconds: number) => void;
   /** The fleet view's cache, built by the entry point; a fresh one over the read pool when absent. */
   fleetCache?: FleetCache;
   /** Refuses writes while the rollups' backlog is over its bound; no bound when absent. */
@@ -86,6 +96,7 @@ export function createApp(deps: AppDeps) {
       now,
       maxFutureSkewMs: (deps.limits?.maxFutureSkewSeconds ?? DEFAULT_LIMITS.maxFutureSkewSeconds) * 1000,
       retentionHorizon: deps.retentionHorizon,
+      backfillMaxMonths: deps.limits?.backfillMaxMonths ?? DEFAULT_LIMITS.backfillMaxMonths,
     },
     deps.limits?.maxBatchReadings ?? DEFAULT_LIMITS.maxBatchReadings,
   );
@@ -159,6 +170,8 @@ export function createApp(deps: AppDeps) {
         maxNdjsonBytes: deps.limits?.maxNdjsonBytes ?? DEFAULT_LIMITS.maxNdjsonBytes,
         metrics: deps.metrics,
         backlog: deps.backlog,
+        uploads: { ...DEFAULT_UPLOADS, spoolDir: tmpdir(), ...deps.uploads },
+        requestTimeout: deps.requestTimeout,
       }),
     )
     .route("/v1/mappings", mappingRoutes(deps.sql, now))

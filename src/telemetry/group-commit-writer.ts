@@ -108,7 +108,7 @@ export function createGroupCommitWriter(
         failed = items.concat(queue);
         queue = [];
       }
-      const answer = isDatabaseUnavailable(error) ? error : flushFailed();
+      const answer = isDatabaseUnavailable(error) || error instanceof AppError ? error : flushFailed();
       for (const item of failed) item.settle.reject(answer);
       return;
     }
@@ -127,9 +127,17 @@ export function createGroupCommitWriter(
     }
   }
 
+  // A reading's partition is made before it joins the queue (at once when its month is
+  // known): a month that cannot be made now fails its own request, not a whole flush.
   return {
-    writeMeter: (reading) => enqueue((settle) => ({ kind: "meter", reading, settle })),
-    writeVehicle: (reading) => enqueue((settle) => ({ kind: "vehicle", reading, settle })),
+    async writeMeter(reading) {
+      await partitions.ensure("meter_telemetry", [reading.timestamp]);
+      return enqueue((settle) => ({ kind: "meter", reading, settle }));
+    },
+    async writeVehicle(reading) {
+      await partitions.ensure("vehicle_telemetry", [reading.timestamp]);
+      return enqueue((settle) => ({ kind: "vehicle", reading, settle }));
+    },
     async writeBatch(batch) {
       // A batch is already a group: it gets its own transaction, beside the queue.
       if (isClosed) throw shuttingDown();

@@ -1,6 +1,8 @@
 // Ingest: POST /v1/telemetry/meter, /vehicle and /batch. A 2xx is sent only after the
-// writer reports the reading committed; 201 for a new reading, 200 for a replay.
-import { Hono } from "hono";
+// writer reports the reading committed; 201 for a new reading, 200 for a replay. Batch
+// bodies, JSON or NDJSON, may be long in coming: they are held to the upload pace
+// (upload-pace.ts) instead of the server's idle timeout.
+import { Hono, type MiddlewareHandler } from "hono";
 import type { Sql } from "../db/client.ts";
 import { limitBody, requireJson, requireMediaType } from "../http/middleware.ts";
 import { validate } from "../http/validate.ts";
@@ -8,6 +10,8 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { Partitions } from "../partitions/partitions.ts";
 import { NDJSON, ndjsonLineSchema, writeNdjson } from "./ndjson.ts";
 import type { ReadingSchemas } from "./schemas.ts";
+import { type UploadPace, watchPace } from "./upload-pace.ts";
+import { UploadGate } from "./upload-spool.ts";
 import type { BatchOutcome, TelemetryWriter, WriteOutcome } from "./writer.ts";
 
 export interface TelemetryRouteDeps {
@@ -20,6 +24,18 @@ export interface TelemetryRouteDeps {
   metrics?: Metrics;
   /** Refuses writes (503 overloaded) while the rollups' backlog is over its bound. */
   backlog?: { check(): void };
+  uploads: UploadOptions;
+  /** The runtime's per-request idle timeout, in seconds (0: none), where it has one. */
+  requestTimeout?: (request: Request, seconds: number) => void;
+}
+
+export interface UploadOptions extends UploadPace {
+  /** NDJSON uploads staged at once; more get 503 uploads_busy. */
+  concurrency: number;
+  /** Bytes of staged rows an upload keeps in memory before moving them to a file. */
+  spoolMemoryBytes: number;
+  /** Where those files go. */
+  spoolDir: string;
 }
 
 const SINGLE_READING_BYTES = 64 * 1024;
@@ -28,8 +44,32 @@ const answer = (outcome: WriteOutcome) =>
   outcome === "stored" ? ({ status: "stored" } as const) : ({ status: "duplicate" } as const);
 
 export function telemetryRoutes(deps: TelemetryRouteDeps) {
-  const { writer, schemas, metrics } = deps;
-  const lineSchema = ndjsonLineSchema(schemas);
+  const { writer, schemas, metrics, uploads } = deps;
+  const ndjson = {
+    sql: deps.sql,
+    partitions: deps.partitions,
+    lineSchema: ndjsonLineSchema(schemas),
+    maxBytes: deps.maxNdjsonBytes,
+    spool: { maxMemoryBytes: uploads.spoolMemoryBytes, dir: uploads.spoolDir },
+    gate: new UploadGate(uploads.concurrency),
+  };
+
+  // The body is watched from here on; the server's idle timeout no longer applies to it.
+  const paced: MiddlewareHandler = async (c, next) => {
+    const body = c.req.raw.body;
+    if (!body) return next();
+    deps.requestTimeout?.(c.req.raw, 0);
+    const watched = watchPace(body, uploads);
+    c.req.raw = new Request(c.req.raw, { body: watched.body, duplex: "half" } as RequestInit);
+    try {
+      await next();
+    } finally {
+      watched.stop();
+    }
+    // A JSON body cut short reaches the validator as malformed JSON: say why it was cut.
+    const reason = watched.cutBy();
+    if (reason && c.res.status !== reason.status) throw reason;
+  };
 
   const single = (kind: "meter" | "vehicle", outcome: WriteOutcome) => {
     metrics?.readings.inc({ kind, outcome });
@@ -67,10 +107,10 @@ export function telemetryRoutes(deps: TelemetryRouteDeps) {
     .post(
       "/batch",
       requireMediaType("application/json", NDJSON),
+      paced,
       async (c, next) => {
         if (!c.req.header("content-type")?.toLowerCase().startsWith(NDJSON)) return next();
-        const outcome = await writeNdjson(deps.sql, deps.partitions, lineSchema, c.req.raw.body, deps.maxNdjsonBytes);
-        return c.json(...batch(outcome));
+        return c.json(...batch(await writeNdjson(ndjson, c.req.raw.body)));
       },
       limitBody(deps.maxBatchBytes),
       validate("json", schemas.batch),
