@@ -31,7 +31,7 @@ const queryErrors = { 400: "A parameter failed validation (validation_failed: `d
 const vehicleNotFound = { 404: "The vehicle has never been seen (not_found)" } as const;
 
 const ingestDescription =
-  "A 2xx is sent only once the reading is committed. A replay of a reading already stored (same device, same instant to the millisecond) changes nothing and answers 200 duplicate. 503 overloaded (write queue full, or the rollups too far behind) / write_failed / shutting_down: retry after Retry-After.";
+  "A 2xx is sent only once the reading is committed. A replay of a reading already stored (same device, same instant to the millisecond) changes nothing and answers 200 duplicate. 503 overloaded (write queue full, or the rollups too far behind) / write_failed / shutting_down / partition_busy (the month's partition could not be made now): retry after Retry-After. Timestamps may reach back BACKFILL_MAX_MONTHS whole months (24 by default); older ones are refused with 400.";
 
 export const OPERATIONS: Record<string, Operation> = {
   "get /healthz": {
@@ -85,13 +85,16 @@ export const OPERATIONS: Record<string, Operation> = {
     tag: "telemetry",
     summary: "Ingest many readings at once, as JSON or streamed NDJSON",
     description:
-      "All or nothing: one bad reading refuses the whole batch (400, `details` naming each, by index for JSON, by line for NDJSON). As application/x-ndjson the body is one reading a line, each a TelemetryLine (a meter or vehicle reading with its `type`), streamed and checked as it arrives, so a gateway can send a day of buffered readings.",
+      "All or nothing: one bad reading refuses the whole batch (400, `details` naming each, by index for JSON, by line for NDJSON). As application/x-ndjson the body is one reading a line, each a TelemetryLine (a meter or vehicle reading with its `type`), checked as it arrives and written once it is all in, so a gateway can send a day of buffered readings. The body must keep a minimum pace (2,048 bytes/s over 60 s, and never 30 s without a byte, by default), or it is cut with 408. " +
+      ingestDescription.slice(ingestDescription.indexOf("503")) +
+      " 503 uploads_busy: too many uploads are being received at once.",
     scope: "ingest",
     usesDatabase: true,
     answers: {
       201: [body.batchStored, "Stored: at least one reading was new"],
       200: [body.batchStored, "Every reading was a replay"],
       ...bodyErrors,
+      408: "The body came too slowly (upload_too_slow) or stopped coming (upload_idle); nothing of it was written",
     },
   },
   "get /v1/mappings": {
