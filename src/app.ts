@@ -64,10 +64,11 @@ export interface AppDeps {
   /** How NDJSON uploads are paced and staged (UPLOAD_*); DEFAULT_UPLOADS for what is not given. */
   uploads?: Partial<UploadOptions>;
   /**
-   * Sets the server's idle timeout for one request, in seconds (0: none), where the runtime
-   * has one (Bun's `server.timeout`); uploads replace it with their own pace watchdog.
+   * Sets the server's idle timeout for one request's connection, in seconds (0: none;
+   * omitted: back to the server's own), where the runtime has one (Bun's `server.timeout`).
+   * Uploads replace it with their own pace watchdog while their body arrives.
    */
-  requestTimeout?: (request: Request, seconds: number) => void;
+  requestTimeout?: (request: Request, seconds?: number) => void;
   /** The fleet view's cache, built by the entry point; a fresh one over the read pool when absent. */
   fleetCache?: FleetCache;
   /** Refuses writes while the rollups' backlog is over its bound; no bound when absent. */

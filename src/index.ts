@@ -23,6 +23,8 @@ import { BacklogGate } from "./rollups/backlog.ts";
 import { createGroupCommitWriter } from "./telemetry/group-commit-writer.ts";
 import { createDirectWriter, type TelemetryWriter } from "./telemetry/writer.ts";
 
+const IDLE_TIMEOUT_SECONDS = 30;
+
 function createWriter(
   config: Config,
   sql: Sql,
@@ -154,7 +156,7 @@ async function startServing(config: Config, log: Logger, database: Database) {
     },
     // Upload routes turn the idle timeout below off for their request and pace the body
     // themselves (src/telemetry/upload-pace.ts). `server` is assigned before any request.
-    requestTimeout: (request, seconds) => server.timeout(request, seconds),
+    requestTimeout: (request, seconds = IDLE_TIMEOUT_SECONDS) => server.timeout(request, seconds),
   });
 
   const server = Bun.serve({
@@ -168,7 +170,7 @@ async function startServing(config: Config, log: Logger, database: Database) {
     // within it, so this would cut any body sent slower than about 16 KB/s: the batch
     // route turns it off for its request and holds the body to UPLOAD_MIN_BYTES_PER_SECOND
     // and UPLOAD_IDLE_SECONDS itself, answering 408 when it cuts.
-    idleTimeout: 30,
+    idleTimeout: IDLE_TIMEOUT_SECONDS,
     // The routes enforce their own, tighter limits; this is only the outer bound.
     maxRequestBodySize: Math.max(config.MAX_BATCH_BYTES, config.MAX_NDJSON_BYTES) + 1024,
   });

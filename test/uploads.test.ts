@@ -1,6 +1,7 @@
 // Uploads on real sockets: slow clients hold no database connection, steady ones finish,
 // idle and too slow ones are cut with a 408 the client can read, and nothing they sent is kept.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { connect } from "node:net";
 import { meterReading, newId, vehicleReading } from "./support/http.ts";
 import { ndjsonBody, type Served, serveTestApp, slowUpload } from "./support/slow-client.ts";
 
@@ -147,5 +148,34 @@ describe("slow uploads", () => {
     expect(answer.status).toBe(408);
     expect(answer.body.error.code).toStartWith("upload_");
     expect(await meterRows(reading.meterId)).toBe(0);
+  }, 30_000);
+
+  it("gives a kept-alive connection the server's idle timeout back once its upload is answered", async () => {
+    // A server cutting idle connections after 2 s; the upload turned that off for itself.
+    const short = await serveTestApp({ uploads: PACE }, 2);
+    try {
+      const { text } = ndjsonBody(newId(), new Date("2026-03-10T00:00:00Z"), 500);
+      const socket = connect(short.port, "127.0.0.1");
+      const closed = new Promise<number>((resolve) => socket.on("close", () => resolve(performance.now())));
+      let received = "";
+      const answered = new Promise<number>((resolve) =>
+        socket.on("data", (chunk: Buffer) => {
+          received += chunk.toString();
+          if (received.includes('"stored"')) resolve(performance.now());
+        }),
+      );
+      socket.write(
+        `POST /v1/telemetry/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${NDJSON}\r\n` +
+          `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+      );
+      const answeredAt = await answered;
+      expect(received).toStartWith("HTTP/1.1 201");
+      // uWS checks idle connections every few seconds: cut within 10 s, not kept for good.
+      const closedAt = await Promise.race([closed, Bun.sleep(15_000).then(() => Number.POSITIVE_INFINITY)]);
+      socket.destroy();
+      expect(closedAt - answeredAt).toBeLessThan(10_000);
+    } finally {
+      await short.stop();
+    }
   }, 30_000);
 });

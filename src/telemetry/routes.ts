@@ -25,8 +25,8 @@ export interface TelemetryRouteDeps {
   /** Refuses writes (503 overloaded) while the rollups' backlog is over its bound. */
   backlog?: { check(): void };
   uploads: UploadOptions;
-  /** The runtime's per-request idle timeout, in seconds (0: none), where it has one. */
-  requestTimeout?: (request: Request, seconds: number) => void;
+  /** The runtime's per-request idle timeout, in seconds (0: none; omitted: the server's own). */
+  requestTimeout?: (request: Request, seconds?: number) => void;
 }
 
 export interface UploadOptions extends UploadPace {
@@ -56,15 +56,17 @@ export function telemetryRoutes(deps: TelemetryRouteDeps) {
 
   // The body is watched from here on; the server's idle timeout no longer applies to it.
   const paced: MiddlewareHandler = async (c, next) => {
-    const body = c.req.raw.body;
-    if (!body) return next();
-    deps.requestTimeout?.(c.req.raw, 0);
-    const watched = watchPace(body, uploads);
-    c.req.raw = new Request(c.req.raw, { body: watched.body, duplex: "half" } as RequestInit);
+    const request = c.req.raw;
+    if (!request.body) return next();
+    deps.requestTimeout?.(request, 0);
+    const watched = watchPace(request.body, uploads);
+    c.req.raw = new Request(request, { body: watched.body, duplex: "half" } as RequestInit);
     try {
       await next();
     } finally {
       watched.stop();
+      // The connection may be kept alive for further requests: they get the usual timeout.
+      deps.requestTimeout?.(request);
     }
     // A JSON body cut short reaches the validator as malformed JSON: say why it was cut.
     const reason = watched.cutBy();

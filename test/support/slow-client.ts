@@ -12,13 +12,13 @@ export interface Served {
 }
 
 /** The test app behind Bun.serve, its idle timeout and per-request hook wired as in src/index.ts. */
-export async function serveTestApp(overrides: Partial<AppDeps> = {}): Promise<Served> {
+export async function serveTestApp(overrides: Partial<AppDeps> = {}, idleTimeout = 30): Promise<Served> {
   let server: ReturnType<typeof Bun.serve> | undefined;
   const t = await createTestApp({
     ...overrides,
-    requestTimeout: (request, seconds) => server?.timeout(request, seconds),
+    requestTimeout: (request, seconds = idleTimeout) => server?.timeout(request, seconds),
   });
-  server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (request) => t.app.fetch(request), idleTimeout: 30 });
+  server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (request) => t.app.fetch(request), idleTimeout });
   const port = server.port as number;
   return {
     t,
