@@ -2,6 +2,7 @@
 // idle and too slow ones are cut with a 408 the client can read, and nothing they sent is kept.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { connect } from "node:net";
+import { createTestApp } from "./support/database.ts";
 import { meterReading, newId, vehicleReading } from "./support/http.ts";
 import { ndjsonBody, type Served, serveTestApp, slowUpload } from "./support/slow-client.ts";
 
@@ -176,6 +177,50 @@ describe("slow uploads", () => {
       expect(closedAt - answeredAt).toBeLessThan(10_000);
     } finally {
       await short.stop();
+    }
+  }, 30_000);
+
+  it("refuses an upload past UPLOAD_CONCURRENCY with 503 uploads_busy, and takes it once a place is free", async () => {
+    const t = await createTestApp({ uploads: { ...PACE, concurrency: 1 } });
+    try {
+      const first = meterReading();
+      let pulls = 0;
+      let finishFirst = () => {};
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (pulls++ === 0)
+            return controller.enqueue(new TextEncoder().encode(`${JSON.stringify({ type: "meter", ...first })}\n`));
+          await new Promise<void>((resolve) => {
+            finishFirst = resolve;
+          });
+          controller.close();
+        },
+      });
+      const send = (content: BodyInit) =>
+        t.app.request("/v1/telemetry/batch", {
+          method: "POST",
+          headers: { "content-type": NDJSON },
+          body: content,
+          duplex: "half",
+        } as RequestInit);
+      const firstAnswer = send(body);
+      // The first upload is being read (its place taken) once its body is asked for more.
+      const deadline = Date.now() + 5_000;
+      while (pulls < 2 && Date.now() < deadline) await Bun.sleep(10);
+      expect(pulls).toBe(2);
+
+      const second = meterReading();
+      const busy = await send(`${JSON.stringify({ type: "meter", ...second })}\n`);
+      expect(busy.status).toBe(503);
+      expect(busy.headers.get("retry-after")).toBe("10");
+      expect(((await busy.json()) as { error: { code: string } }).error.code).toBe("uploads_busy");
+
+      finishFirst();
+      expect((await firstAnswer).status).toBe(201);
+      expect((await send(`${JSON.stringify({ type: "meter", ...second })}\n`)).status).toBe(201);
+      expect(t.unexpected).toEqual([]);
+    } finally {
+      await t.close();
     }
   }, 30_000);
 });
