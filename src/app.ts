@@ -2,6 +2,7 @@
 // clock, logger, metrics) and never listening itself, so tests drive it with
 // app.request() and any runtime that speaks fetch can serve it. Every thrown error leaves
 // through the one onError below.
+import { tmpdir } from "node:os";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { adminRoutes } from "./admin/routes.ts";
@@ -13,7 +14,7 @@ import type { KeyStore, Scope } from "./auth/keys.ts";
 import { rateLimit, type TokenBuckets } from "./auth/rate-limit.ts";
 import type { RefusalLimiter } from "./auth/refusals.ts";
 import { keyRoutes } from "./auth/routes.ts";
-import { DEFAULT_LIMITS, DEFAULT_REFUSALS, DEFAULT_THRESHOLDS } from "./config.ts";
+import { DEFAULT_LIMITS, DEFAULT_REFUSALS, DEFAULT_THRESHOLDS, DEFAULT_UPLOADS } from "./config.ts";
 import { type DashboardAssets, dashboardRoutes } from "./dashboard/routes.ts";
 import { createDb, type Db, type Sql } from "./db/client.ts";
 import { isMigrated } from "./db/migrate.ts";
@@ -36,7 +37,7 @@ import { type ReferenceScript, referencePageRoutes } from "./openapi/reference-p
 import { Partitions } from "./partitions/partitions.ts";
 import type { BacklogGate } from "./rollups/backlog.ts";
 import { ndjsonLineSchema } from "./telemetry/ndjson.ts";
-import { telemetryRoutes } from "./telemetry/routes.ts";
+import { telemetryRoutes, type UploadOptions } from "./telemetry/routes.ts";
 import { readingSchemas } from "./telemetry/schemas.ts";
 import type { TelemetryWriter } from "./telemetry/writer.ts";
 
@@ -85,7 +86,17 @@ export interface AppDeps {
     maxFutureSkewSeconds?: number;
     /** JSON batches over 256 KiB handled at once (MAX_CONCURRENT_LARGE_BATCHES). */
     maxLargeBatches?: number;
+    /** Whole months before the current one a reading may be (BACKFILL_MAX_MONTHS). */
+    backfillMaxMonths?: number;
   };
+  /** How NDJSON uploads are paced and staged (UPLOAD_*); DEFAULT_UPLOADS for what is not given. */
+  uploads?: Partial<UploadOptions>;
+  /**
+   * Sets the server's idle timeout for one request's connection, in seconds (0: none;
+   * omitted: back to the server's own), where the runtime has one (Bun's `server.timeout`).
+   * Uploads replace it with their own pace watchdog while their body arrives.
+   */
+  requestTimeout?: (request: Request, seconds?: number) => void;
   /** The fleet view's cache, built by the entry point; a fresh one over the read pool when absent. */
   fleetCache?: FleetCache;
   /** Refuses writes while the rollups' backlog is over its bound; no bound when absent. */
@@ -114,6 +125,7 @@ export function createApp(deps: AppDeps) {
       now,
       maxFutureSkewMs: (deps.limits?.maxFutureSkewSeconds ?? DEFAULT_LIMITS.maxFutureSkewSeconds) * 1000,
       retentionHorizon: deps.retentionHorizon,
+      backfillMaxMonths: deps.limits?.backfillMaxMonths ?? DEFAULT_LIMITS.backfillMaxMonths,
     },
     deps.limits?.maxBatchReadings ?? DEFAULT_LIMITS.maxBatchReadings,
   );
@@ -211,6 +223,8 @@ export function createApp(deps: AppDeps) {
         backlog: deps.backlog,
         maxLargeBatches: deps.limits?.maxLargeBatches ?? DEFAULT_LIMITS.maxLargeBatches,
         writeGate: gates?.write,
+        uploads: { ...DEFAULT_UPLOADS, spoolDir: tmpdir(), ...deps.uploads },
+        requestTimeout: deps.requestTimeout,
       }),
     )
     .route("/v1/mappings", mappingRoutes(deps.sql, now))

@@ -41,6 +41,16 @@ export const DEFAULT_LIMITS = {
   maxNdjsonBytes: 1024 * 1024 * 1024,
   maxFutureSkewSeconds: 300,
   maxLargeBatches: 4,
+  backfillMaxMonths: 24,
+} as const;
+
+/** How uploads are paced and staged when unset, likewise (docs/operations.md, "Uploads"). */
+export const DEFAULT_UPLOADS = {
+  concurrency: 16,
+  spoolMemoryBytes: 4 * 1024 * 1024,
+  minBytesPerSecond: 2048,
+  windowSeconds: 60,
+  idleSeconds: 30,
 } as const;
 
 /** How refusals (401, 403) are limited per client address and logged, when unset. */
@@ -76,6 +86,14 @@ const configSchema = z.object({
   MAX_BATCH_BYTES: integer(1024, 1024 * 1024 * 1024).default(DEFAULT_LIMITS.maxBatchBytes),
   MAX_NDJSON_BYTES: integer(1024, 64 * 1024 * 1024 * 1024).default(DEFAULT_LIMITS.maxNdjsonBytes),
   MAX_FUTURE_SKEW_SECONDS: integer(0, 86_400).default(DEFAULT_LIMITS.maxFutureSkewSeconds),
+  BACKFILL_MAX_MONTHS: integer(1, 1200).default(DEFAULT_LIMITS.backfillMaxMonths),
+  UPLOAD_CONCURRENCY: integer(1, 10_000).default(DEFAULT_UPLOADS.concurrency),
+  UPLOAD_SPOOL_MEMORY_BYTES: integer(0, 1024 * 1024 * 1024).default(DEFAULT_UPLOADS.spoolMemoryBytes),
+  UPLOAD_SPOOL_DIR: z.string().min(1).optional(),
+  UPLOAD_MIN_BYTES_PER_SECOND: integer(0, 1024 * 1024 * 1024).default(DEFAULT_UPLOADS.minBytesPerSecond),
+  UPLOAD_RATE_WINDOW_SECONDS: integer(1, 3600).default(DEFAULT_UPLOADS.windowSeconds),
+  UPLOAD_IDLE_SECONDS: integer(1, 3600).default(DEFAULT_UPLOADS.idleSeconds),
+  PARTITION_LOCK_TIMEOUT_MS: integer(10, 600_000).default(1_000),
   SHUTDOWN_TIMEOUT_SECONDS: integer(1, 600).default(15),
   RETENTION_MONTHS: integer(1, 1200).optional(),
   PARTITION_MONTHS_AHEAD: integer(0, 24).default(2),

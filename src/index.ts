@@ -4,7 +4,7 @@
 // commits the write queue, then closes the pool and the embedded database. A second
 // signal changes nothing: acknowledged writes are already committed, pending ones are
 // still being committed, and the shutdown deadline bounds how long that may take.
-import { hostname } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { FleetCache } from "./analytics/fleet-cache.ts";
 import { createApp } from "./app.ts";
 import { KeyStore } from "./auth/keys.ts";
@@ -29,6 +29,7 @@ import { createDirectWriter, type TelemetryWriter } from "./telemetry/writer.ts"
 // The aggregator's session and partition maintenance hold write-pool connections outside
 // the gate: its permits are the rest.
 const WRITE_POOL_HELD_OUTSIDE_GATE = 2;
+const IDLE_TIMEOUT_SECONDS = 30;
 
 function createWriter(
   config: Config,
@@ -54,7 +55,7 @@ function createWriter(
 
 async function startServing(config: Config, log: Logger, database: Database) {
   const now = () => new Date();
-  const partitions = new Partitions(database.sql);
+  const partitions = new Partitions(database.sql, { lockTimeoutMs: config.PARTITION_LOCK_TIMEOUT_MS });
   const maintenance = scheduleMaintenance({
     sql: database.sql,
     partitions,
@@ -181,7 +182,19 @@ async function startServing(config: Config, log: Logger, database: Database) {
       maxNdjsonBytes: config.MAX_NDJSON_BYTES,
       maxFutureSkewSeconds: config.MAX_FUTURE_SKEW_SECONDS,
       maxLargeBatches: config.MAX_CONCURRENT_LARGE_BATCHES,
+      backfillMaxMonths: config.BACKFILL_MAX_MONTHS,
     },
+    uploads: {
+      concurrency: config.UPLOAD_CONCURRENCY,
+      spoolMemoryBytes: config.UPLOAD_SPOOL_MEMORY_BYTES,
+      spoolDir: config.UPLOAD_SPOOL_DIR ?? tmpdir(),
+      minBytesPerSecond: config.UPLOAD_MIN_BYTES_PER_SECOND,
+      windowSeconds: config.UPLOAD_RATE_WINDOW_SECONDS,
+      idleSeconds: config.UPLOAD_IDLE_SECONDS,
+    },
+    // Upload routes turn the idle timeout below off for their request and pace the body
+    // themselves (src/telemetry/upload-pace.ts). `server` is assigned before any request.
+    requestTimeout: (request, seconds = IDLE_TIMEOUT_SECONDS) => server.timeout(request, seconds),
   });
 
   const server = Bun.serve({
@@ -189,9 +202,13 @@ async function startServing(config: Config, log: Logger, database: Database) {
     port: config.PORT,
     // The peer address reaches the app as an env binding, keeping Bun's API out of it.
     fetch: (request, bunServer) => app.fetch(request, { clientAddress: bunServer.requestIP(request)?.address }),
-    // A client that sends nothing for this long (a stalled upload, an abandoned keep-alive
-    // connection) is cut off, so slow clients cannot pile up open connections.
-    idleTimeout: 30,
+    // Seconds before a connection that is not busy is cut, with no answer: an idle
+    // keep-alive connection, a client slow to send its headers or a small body, a request
+    // whose answer takes longer. uWS only counts a connection as busy once 16 KB arrive
+    // within it, so this would cut any body sent slower than about 16 KB/s: the batch
+    // route turns it off for its request and holds the body to UPLOAD_MIN_BYTES_PER_SECOND
+    // and UPLOAD_IDLE_SECONDS itself, answering 408 when it cuts.
+    idleTimeout: IDLE_TIMEOUT_SECONDS,
     // The routes enforce their own, tighter limits; this is only the outer bound.
     maxRequestBodySize: Math.max(config.MAX_BATCH_BYTES, config.MAX_NDJSON_BYTES) + 1024,
   });

@@ -4,7 +4,8 @@ import { useTestApp } from "./support/database.ts";
 import { getJson, meterReading, newId, postJson, vehicleReading } from "./support/http.ts";
 import { expectDocumented } from "./support/openapi.ts";
 
-const t = useTestApp({ limits: { maxBatchReadings: 50 } });
+// Back to 2022: a leap day and a whole year of months, within the backfill bound.
+const t = useTestApp({ limits: { maxBatchReadings: 50, backfillMaxMonths: 48 } });
 
 const countRows = async (table: "meter_telemetry" | "vehicle_telemetry", ids: string[]) => {
   const column = table === "meter_telemetry" ? "meter_id" : "vehicle_id";

@@ -123,7 +123,7 @@ describe("NDJSON batch uploads", () => {
     const response = await upload(big);
     expect(response.status).toBe(413);
     expect(response.body.error.code).toBe("payload_too_large");
-  });
+  }, 30_000); // 16 MiB of lines are read and checked before the limit is reached
 
   it("holds lines to 64 KiB of bytes, not of characters, and takes multibyte text within it", async () => {
     // 30,000 three-byte characters: 90,000 bytes in a line of 30,000 UTF-16 units.

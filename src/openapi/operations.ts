@@ -38,7 +38,7 @@ const profileDescription =
   "Sets the device's name (trimmed, 1-100 characters, no control characters), shown beside its id in every answer and found by GET /v1/search. A device may be named before it first reports. 201 when it had no name, 200 when the name was replaced.";
 
 const ingestDescription =
-  "A 2xx is sent only once the reading is committed. A replay of a reading already stored (same device, same instant to the millisecond) changes nothing and answers 200 duplicate. 503 overloaded (write queue full, or the rollups too far behind) / database_busy (no connection came free in time) / busy (too many large batches at once) / write_failed / shutting_down: retry after Retry-After.";
+  "A 2xx is sent only once the reading is committed. A replay of a reading already stored (same device, same instant to the millisecond) changes nothing and answers 200 duplicate. 503 overloaded (write queue full, or the rollups too far behind) / database_busy (no connection came free in time) / busy (too many large batches at once) / write_failed / shutting_down / partition_busy (the month's partition could not be made now): retry after Retry-After. Timestamps may reach back BACKFILL_MAX_MONTHS whole months (24 by default); older ones are refused with 400.";
 
 export const OPERATIONS: Record<string, Operation> = {
   "get /healthz": {
@@ -99,7 +99,9 @@ export const OPERATIONS: Record<string, Operation> = {
     tag: "telemetry",
     summary: "Ingest many readings at once, as JSON or streamed NDJSON",
     description:
-      "All or nothing: one bad reading refuses the whole batch (400, `details` naming each, by index for JSON, by line for NDJSON). As application/x-ndjson the body is one reading a line, each a TelemetryLine (a meter or vehicle reading with its `type`), streamed and checked as it arrives, so a gateway can send a day of buffered readings.",
+      "All or nothing: one bad reading refuses the whole batch (400, `details` naming each, by index for JSON, by line for NDJSON). As application/x-ndjson the body is one reading a line, each a TelemetryLine (a meter or vehicle reading with its `type`), checked as it arrives and written once it is all in, so a gateway can send a day of buffered readings. The body must keep a minimum pace (2,048 bytes/s over 60 s, and never 30 s without a byte, by default), or it is cut with 408. " +
+      ingestDescription.slice(ingestDescription.indexOf("503")) +
+      " 503 uploads_busy: too many uploads are being received at once.",
     scope: "ingest",
     usesDatabase: true,
     request: example.batch,
@@ -107,6 +109,7 @@ export const OPERATIONS: Record<string, Operation> = {
       201: [body.batchStored, "Stored: at least one reading was new", { status: "stored", stored: 4, duplicates: 0 }],
       200: [body.batchStored, "Every reading was a replay", { status: "stored", stored: 0, duplicates: 4 }],
       ...bodyErrors,
+      408: "The body came too slowly (upload_too_slow) or stopped coming (upload_idle); nothing of it was written",
     },
   },
   "get /v1/mappings": {

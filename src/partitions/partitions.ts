@@ -1,8 +1,12 @@
 // Monthly partitions of the cold store. A reading can only be stored once its month's
-// partition exists, so writers ask `ensure` first; the months already known are cached,
-// and a write that still finds no partition (one dropped by another process) clears the
-// cache and tries again (see isMissingPartition).
-import { arrayLiteral, type Queryable, type Sql } from "../db/client.ts";
+// partition exists, so writers ask `ensure` first, before their insert's transaction; the
+// months already known are cached, and a write that still finds no partition (one dropped
+// by another process) clears the cache and tries again (see isMissingPartition).
+// Creating a partition locks its parent against readers, and waiting for that lock queues
+// every later reader behind it: each month is made in a transaction of its own, under a
+// short lock_timeout, and a wait past it is a 503 the client retries, never a stall.
+import { arrayLiteral, type Sql } from "../db/client.ts";
+import { AppError } from "../http/errors.ts";
 
 export const TELEMETRY_TABLES = ["meter_telemetry", "vehicle_telemetry"] as const;
 export type TelemetryTable = (typeof TELEMETRY_TABLES)[number];
@@ -36,6 +40,23 @@ export function isMissingPartition(error: unknown): boolean {
   return code === "23514" && typeof message === "string" && message.startsWith("no partition of relation");
 }
 
+/** PostgreSQL's lock_not_available: a lock_timeout expired. */
+const LOCK_NOT_AVAILABLE = "55P03";
+
+export const partitionBusy = () =>
+  new AppError(
+    503,
+    "partition_busy",
+    "the partition for this reading's month could not be created now (its table is busy); retry shortly",
+    undefined,
+    { "Retry-After": "2" },
+  );
+
+export interface PartitionOptions {
+  /** How long creating a month's partitions may wait for a lock on their parents (PARTITION_LOCK_TIMEOUT_MS). */
+  lockTimeoutMs?: number;
+}
+
 export interface PartitionInfo {
   table: PartitionedTable;
   name: string;
@@ -45,47 +66,59 @@ export interface PartitionInfo {
 
 export class Partitions {
   private readonly known = new Set<string>();
+  private readonly creating = new Map<string, Promise<void>>();
+  private readonly lockTimeoutMs: number;
 
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    options: PartitionOptions = {},
+  ) {
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 1_000;
+  }
 
-  /** Makes sure `table` and its rollups have a partition for the month of every date given. */
+  /**
+   * Makes sure `table` and its rollups have a partition for the month of every date given.
+   * Call it outside any transaction of the caller's: each missing month is committed on its
+   * own, so its lock on the parents ends with it. Throws partitionBusy (503) when a lock
+   * could not be had within the lock timeout; months made before that stay made.
+   */
   async ensure(table: TelemetryTable, dates: Iterable<Date>): Promise<void> {
     const missing = new Set<string>();
     for (const date of dates) {
       const month = monthOf(date);
       if (!this.known.has(`${table}:${month}`)) missing.add(month);
     }
-    for (const month of missing) {
-      await this.sql`
-        select create_telemetry_partition(parent, ${month}::date)
-        from unnest(${arrayLiteral([table, ...ROLLUPS_OF[table]])}::text[]) with ordinality as p(parent, i)
-        order by i
-      `;
-      this.known.add(`${table}:${month}`);
-    }
+    for (const month of missing) await this.create(table, month);
   }
 
-  /**
-   * The same, checked afresh inside the caller's transaction, for a writer that already
-   * holds a connection: asking the pool for a second one would let as many such writers
-   * as the pool has connections each wait for another, for good. Only what is missing is
-   * created (its lock then lasts until `tx` ends), and the cache is left alone, since `tx`
-   * may yet roll back.
-   */
-  async ensureIn(tx: Queryable, table: TelemetryTable, dates: Iterable<Date>): Promise<void> {
-    const wanted = new Map<string, { parent: PartitionedTable; month: string }>();
-    for (const date of dates) {
-      for (const parent of [table, ...ROLLUPS_OF[table]]) {
-        wanted.set(partitionName(parent, date), { parent, month: monthOf(date) });
-      }
+  /** Requests that need the same month at once share one creation (and keep their order). */
+  private create(table: TelemetryTable, month: string): Promise<void> {
+    const key = `${table}:${month}`;
+    let creating = this.creating.get(key);
+    if (!creating) {
+      creating = this.createMonth(table, month)
+        .then(() => {
+          this.known.add(key);
+        })
+        .finally(() => this.creating.delete(key));
+      this.creating.set(key, creating);
     }
-    if (wanted.size === 0) return;
-    const missing = await tx<{ name: string }[]>`
-      select name from unnest(${arrayLiteral([...wanted.keys()])}::text[]) as name where to_regclass(name) is null
-    `;
-    for (const { name } of missing) {
-      const { parent, month } = wanted.get(name) as { parent: PartitionedTable; month: string };
-      await tx`select create_telemetry_partition(${parent}, ${month}::date)`;
+    return creating;
+  }
+
+  private async createMonth(table: TelemetryTable, month: string): Promise<void> {
+    try {
+      await this.sql.begin(async (tx) => {
+        await tx`select set_config('lock_timeout', ${`${this.lockTimeoutMs}ms`}, true)`;
+        await tx`
+          select create_telemetry_partition(parent, ${month}::date)
+          from unnest(${arrayLiteral([table, ...ROLLUPS_OF[table]])}::text[]) with ordinality as p(parent, i)
+          order by i
+        `;
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) throw partitionBusy();
+      throw error;
     }
   }
 

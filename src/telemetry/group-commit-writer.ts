@@ -115,9 +115,8 @@ export function createGroupCommitWriter(
         failed = items.concat(queue);
         queue = [];
       }
-      // A 503 of our own (no connection came free in time) already says what to do.
-      const isAnswer = isDatabaseUnavailable(error) || (error instanceof AppError && error.status === 503);
-      const answer = isAnswer ? error : flushFailed();
+      // Our own answers (no connection came free in time, a partition busy) already say what to do.
+      const answer = isDatabaseUnavailable(error) || error instanceof AppError ? error : flushFailed();
       for (const item of failed) item.settle.reject(answer);
       return;
     }
@@ -136,9 +135,17 @@ export function createGroupCommitWriter(
     }
   }
 
+  // A reading's partition is made before it joins the queue (at once when its month is
+  // known): a month that cannot be made now fails its own request, not a whole flush.
   return {
-    writeMeter: (reading) => enqueue((settle) => ({ kind: "meter", reading, settle })),
-    writeVehicle: (reading) => enqueue((settle) => ({ kind: "vehicle", reading, settle })),
+    async writeMeter(reading) {
+      await partitions.ensure("meter_telemetry", [reading.timestamp]);
+      return enqueue((settle) => ({ kind: "meter", reading, settle }));
+    },
+    async writeVehicle(reading) {
+      await partitions.ensure("vehicle_telemetry", [reading.timestamp]);
+      return enqueue((settle) => ({ kind: "vehicle", reading, settle }));
+    },
     async writeBatch(batch) {
       // A batch is already a group: it gets its own transaction, beside the queue.
       if (isClosed) throw shuttingDown();

@@ -1,22 +1,23 @@
 // Streamed uploads: POST /v1/telemetry/batch with Content-Type application/x-ndjson, one
 // reading a line with "type":"meter"|"vehicle". A gateway can send a day of buffered
-// readings without the service holding them: lines are validated as they arrive and
-// copied (COPY) into a temporary staging table inside one transaction; only when the whole
-// body was good are the staged rows dual-written, in the same transaction, and committed.
-// One bad line (or a client that goes away mid-upload) rolls everything back, so the
-// all-or-nothing rule of batches holds here too. Hot rows are locked only at that last
-// step, never while the client is still uploading.
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+// readings at the pace of its link without holding anything of the database's: lines are
+// validated as they arrive and staged as COPY rows in an UploadSpool (memory, then a
+// temporary file). Only when the whole body was read and good are the months' partitions
+// made (each in its own short transaction) and the rows written in one transaction that
+// lasts as long as the database work (staged-write.ts). One bad line, or a client that
+// goes away or falls below the minimum pace, writes nothing: the all-or-nothing rule of
+// batches holds here too.
 import { z } from "zod";
 import type { Sql } from "../db/client.ts";
+import type { PoolGate } from "../db/pool-gate.ts";
 import { AppError } from "../http/errors.ts";
 import { incompleteBody } from "../http/middleware.ts";
 import { type FieldProblem, fieldName, validationError } from "../http/validate.ts";
 import type { Partitions, TelemetryTable } from "../partitions/partitions.ts";
 import type { ReadingSchemas } from "./schemas.ts";
-import { insertMeterRows, insertVehicleRows } from "./store.ts";
-import { type BatchOutcome, combineOutcomes } from "./writer.ts";
+import { type StagedUpload, writeStaged } from "./staged-write.ts";
+import { type SpoolOptions, type UploadGate, UploadSpool } from "./upload-spool.ts";
+import type { BatchOutcome } from "./writer.ts";
 
 export const NDJSON = "application/x-ndjson";
 const MAX_LINE_BYTES = 64 * 1024;
@@ -79,25 +80,65 @@ async function* linesOf(body: ReadableStream<Uint8Array>, maxBytes: number): Asy
   if (pendingBytes > 0) yield lineEndingWith(new Uint8Array(0));
 }
 
-/** The body's chunks; a body that breaks off (the client went away) is the client's fault. */
+/**
+ * The body's chunks. A body that breaks off (the client went away) is the client's fault;
+ * one cut for its pace keeps the reason it was cut for. A body left unread is cancelled.
+ */
 async function* readFully(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
-  for (;;) {
-    const next = await reader.read().catch(() => {
-      throw incompleteBody();
-    });
-    if (next.done) return;
-    yield next.value;
+  let isDone = false;
+  try {
+    for (;;) {
+      const next = await reader.read().catch((error) => {
+        isDone = true;
+        throw error instanceof AppError ? error : incompleteBody();
+      });
+      if (next.done) {
+        isDone = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (!isDone) reader.cancel().catch(() => {});
   }
 }
 
+export interface NdjsonUploadDeps {
+  sql: Sql;
+  partitions: Partitions;
+  lineSchema: LineSchema;
+  maxBytes: number;
+  spool: SpoolOptions;
+  /** Bounds how many uploads are staged at once. */
+  gate: UploadGate;
+  /** The write pool's gate: a permit is taken for the database work only, never the transfer. */
+  writeGate?: PoolGate;
+}
+
 export async function writeNdjson(
-  sql: Sql,
-  partitions: Partitions,
-  lineSchema: LineSchema,
+  deps: NdjsonUploadDeps,
   body: ReadableStream<Uint8Array> | null,
-  maxBytes: number,
 ): Promise<BatchOutcome> {
+  const release = deps.gate.enter();
+  const spool = new UploadSpool(deps.spool);
+  try {
+    const staged = await stageLines(body ?? new Blob([]).stream(), deps.lineSchema, deps.maxBytes, spool);
+    const write = () => writeStaged(deps.sql, deps.partitions, staged);
+    return await (deps.writeGate ? deps.writeGate.run(write) : write());
+  } finally {
+    release();
+    await spool.discard();
+  }
+}
+
+/** Reads and checks every line, staging the good ones as COPY rows, a chunk at a time. */
+async function stageLines(
+  body: ReadableStream<Uint8Array>,
+  lineSchema: LineSchema,
+  maxBytes: number,
+  spool: UploadSpool,
+): Promise<StagedUpload> {
   const problems: LineProblem[] = [];
   let problemCount = 0;
   const lines = { meter: 0, vehicle: 0 };
@@ -106,100 +147,58 @@ export async function writeNdjson(
     ["vehicle_telemetry", []],
   ]);
   const seenMonths = new Set<string>();
-
-  // Validates each line and turns the good ones into COPY text rows, a chunk at a time.
-  async function* stagedRows(): AsyncGenerator<string> {
-    let chunk = "";
-    let rows = 0;
-    let lineNumber = 0;
-    for await (const rawLine of linesOf(body ?? new Blob([]).stream(), maxBytes)) {
-      lineNumber++;
-      const line = rawLine.trim();
-      if (!line) continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        problemCount++;
-        if (problems.length < MAX_LISTED_PROBLEMS)
-          problems.push({ line: lineNumber, field: "(line)", message: "is not valid JSON" });
-        continue;
-      }
-      const parsed = lineSchema.safeParse(value);
-      if (!parsed.success) {
-        problemCount++;
-        for (const issue of parsed.error.issues) {
-          if (problems.length >= MAX_LISTED_PROBLEMS) break;
-          problems.push({ line: lineNumber, field: fieldName(issue.path), message: issue.message });
-        }
-        continue;
-      }
-      if (problemCount > 0) continue; // nothing will be written: just keep validating
-      const r = parsed.data;
-      lines[r.type]++;
-      const table: TelemetryTable = r.type === "meter" ? "meter_telemetry" : "vehicle_telemetry";
-      const month = `${table}:${r.timestamp.getUTCFullYear()}-${r.timestamp.getUTCMonth()}`;
-      if (!seenMonths.has(month)) {
-        seenMonths.add(month);
-        months.get(table)?.push(r.timestamp);
-      }
-      const at = r.timestamp.toISOString();
-      chunk +=
-        r.type === "meter"
-          ? `${lineNumber}\tm\t${r.meterId}\t${r.kwhConsumedAc}\t${r.voltage}\t\\N\t${at}\n`
-          : `${lineNumber}\tv\t${r.vehicleId}\t${r.soc}\t${r.kwhDeliveredDc}\t${r.batteryTemp}\t${at}\n`;
-      if (++rows >= ROWS_PER_CHUNK) {
-        yield chunk;
-        chunk = "";
-        rows = 0;
-      }
+  let chunk = "";
+  let rows = 0;
+  let lineNumber = 0;
+  for await (const rawLine of linesOf(body, maxBytes)) {
+    lineNumber++;
+    const line = rawLine.trim();
+    if (!line) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      problemCount++;
+      if (problems.length < MAX_LISTED_PROBLEMS)
+        problems.push({ line: lineNumber, field: "(line)", message: "is not valid JSON" });
+      continue;
     }
-    if (chunk) yield chunk;
+    const parsed = lineSchema.safeParse(value);
+    if (!parsed.success) {
+      problemCount++;
+      for (const issue of parsed.error.issues) {
+        if (problems.length >= MAX_LISTED_PROBLEMS) break;
+        problems.push({ line: lineNumber, field: fieldName(issue.path), message: issue.message });
+      }
+      continue;
+    }
+    if (problemCount > 0) continue; // nothing will be written: just keep validating
+    const r = parsed.data;
+    lines[r.type]++;
+    const table: TelemetryTable = r.type === "meter" ? "meter_telemetry" : "vehicle_telemetry";
+    const month = `${table}:${r.timestamp.getUTCFullYear()}-${r.timestamp.getUTCMonth()}`;
+    if (!seenMonths.has(month)) {
+      seenMonths.add(month);
+      months.get(table)?.push(r.timestamp);
+    }
+    const at = r.timestamp.toISOString();
+    chunk +=
+      r.type === "meter"
+        ? `${lineNumber}\tm\t${r.meterId}\t${r.kwhConsumedAc}\t${r.voltage}\t\\N\t${at}\n`
+        : `${lineNumber}\tv\t${r.vehicleId}\t${r.soc}\t${r.kwhDeliveredDc}\t${r.batteryTemp}\t${at}\n`;
+    if (++rows >= ROWS_PER_CHUNK) {
+      await spool.write(chunk);
+      chunk = "";
+      rows = 0;
+    }
   }
-
-  return sql.begin(async (tx) => {
-    await tx`
-      create temp table staged_readings (
-        line int not null, kind "char" not null, device_id uuid not null,
-        a numeric, b numeric, c numeric, recorded_at timestamptz not null
-      ) on commit drop
-    `;
-    const copy = await tx`copy staged_readings from stdin`.writable();
-    await pipeline(Readable.from(stagedRows()), copy);
-
-    if (problemCount > 0) {
-      const error = validationError(problems, "NDJSON body");
-      error.message += problemCount > problems.length ? ` (${problemCount} bad lines in all)` : "";
-      throw error;
-    }
-    if (lines.meter + lines.vehicle === 0)
-      throw validationError([{ field: "(body)", message: "holds no readings" }], "NDJSON body");
-    // Checked afresh rather than trusted from the cache (the upload cannot be retried from
-    // here if a partition turned out to be gone), on this transaction's own connection.
-    for (const [table, dates] of months) await partitions.ensureIn(tx, table, dates);
-
-    // First occurrence wins when a (device, instant) repeats within the upload.
-    const meters = await insertMeterRows(
-      tx,
-      tx`
-          select distinct on (device_id, recorded_at)
-                 device_id as meter_id, a as kwh_consumed_ac, b as voltage, recorded_at
-          from staged_readings where kind = 'm'
-          order by device_id, recorded_at, line
-        `,
-    );
-    const vehicles = await insertVehicleRows(
-      tx,
-      tx`
-          select distinct on (device_id, recorded_at)
-                 device_id as vehicle_id, a as soc, b as kwh_delivered_dc, c as battery_temp, recorded_at
-          from staged_readings where kind = 'v'
-          order by device_id, recorded_at, line
-        `,
-    );
-    return combineOutcomes(
-      { stored: meters, duplicates: lines.meter - meters },
-      { stored: vehicles, duplicates: lines.vehicle - vehicles },
-    );
-  });
+  if (problemCount > 0) {
+    const error = validationError(problems, "NDJSON body");
+    error.message += problemCount > problems.length ? ` (${problemCount} bad lines in all)` : "";
+    throw error;
+  }
+  if (lines.meter + lines.vehicle === 0)
+    throw validationError([{ field: "(body)", message: "holds no readings" }], "NDJSON body");
+  if (chunk) await spool.write(chunk);
+  return { spool, lines, months };
 }

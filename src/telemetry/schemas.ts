@@ -3,6 +3,7 @@
 // has to reject what validation let through.
 import { z } from "zod";
 import { deviceIdSchema, typeError } from "../http/schemas.ts";
+import { addMonths } from "../partitions/partitions.ts";
 
 /** Sums of a few thousand float terms stay within this; a real extra digit does not. */
 const RELATIVE_NOISE = 1e-12;
@@ -33,6 +34,11 @@ export interface Clock {
   maxFutureSkewMs: number;
   /** Readings before this instant would land in partitions already dropped: refused. */
   retentionHorizon?: () => Date | undefined;
+  /**
+   * How many whole months before the current one a reading may be (BACKFILL_MAX_MONTHS):
+   * each month a reading reaches may create partitions, so how far back is bounded.
+   */
+  backfillMaxMonths?: number;
 }
 
 // Stored to the millisecond: a device's replay of the same instant must map to the same
@@ -50,11 +56,19 @@ function timestampSchema(clock: Clock) {
       `must not be more than ${clock.maxFutureSkewMs / 1000} s ahead of the server clock`,
     )
     .superRefine((date, context) => {
-      const horizon = clock.retentionHorizon?.();
-      if (horizon && date < horizon) {
+      const retention = clock.retentionHorizon?.();
+      const backfill =
+        clock.backfillMaxMonths === undefined ? undefined : addMonths(clock.now(), -clock.backfillMaxMonths);
+      // Of the two horizons, the later one is the one that refuses; its reason is given.
+      if (retention && date < retention && (!backfill || retention >= backfill)) {
         context.addIssue({
           code: "custom",
-          message: `must not be before the retention horizon, ${horizon.toISOString()}`,
+          message: `must not be before the retention horizon, ${retention.toISOString()}`,
+        });
+      } else if (backfill && date < backfill) {
+        context.addIssue({
+          code: "custom",
+          message: `must not be before ${backfill.toISOString()}: readings more than ${clock.backfillMaxMonths} months back are refused`,
         });
       }
     });

@@ -39,13 +39,19 @@ export const shuttingDown = () =>
   new AppError(503, "shutting_down", "the service is shutting down; retry shortly", undefined, { "Retry-After": "5" });
 
 const RETRYABLE = new Set(["40001", "40P01"]);
-const MAX_ATTEMPTS = 4;
+export const MAX_ATTEMPTS = 4;
+
+/** A deadlock, a serialization failure or a partition that vanished: worth writing again. */
+export function isRetryableWrite(error: unknown): boolean {
+  return isMissingPartition(error) || RETRYABLE.has((error as { code?: string }).code ?? "");
+}
 
 /**
  * Writes meters and vehicles in one transaction and answers which readings were new.
  * A reading repeated within the call is sent once, its first occurrence (first values
- * win, as they do against a stored reading). Creates missing partitions first; retries
- * on a deadlock or a partition that vanished.
+ * win, as they do against a stored reading). Creates missing partitions first, each month
+ * in its own short transaction (Partitions.ensure); retries on a deadlock or a partition
+ * that vanished.
  */
 export async function writeReadings(sql: Sql, partitions: Partitions, batch: Batch): Promise<StoredKeys> {
   const meters = firstOfEach(batch.meters, (r) => readingKey(r.meterId, r.timestamp));
@@ -69,9 +75,7 @@ export async function writeReadings(sql: Sql, partitions: Partitions, batch: Bat
         vehicles: await insertVehicleReadings(tx, vehicles),
       }));
     } catch (error) {
-      const code = (error as { code?: string }).code ?? "";
-      const isRetryable = isMissingPartition(error) || RETRYABLE.has(code);
-      if (!isRetryable || attempt >= MAX_ATTEMPTS) throw error;
+      if (!isRetryableWrite(error) || attempt >= MAX_ATTEMPTS) throw error;
       if (isMissingPartition(error)) partitions.forget();
     }
   }
