@@ -91,6 +91,12 @@ export class Partitions {
     for (const month of missing) await this.create(table, month);
   }
 
+  /** Whether every date's month of `table` is known to have its partitions (no database asked). */
+  hasAll(table: TelemetryTable, dates: Iterable<Date>): boolean {
+    for (const date of dates) if (!this.known.has(`${table}:${monthOf(date)}`)) return false;
+    return true;
+  }
+
   /** Requests that need the same month at once share one creation (and keep their order). */
   private create(table: TelemetryTable, month: string): Promise<void> {
     const key = `${table}:${month}`;

@@ -136,14 +136,20 @@ export function createGroupCommitWriter(
   }
 
   // A reading's partition is made before it joins the queue (at once when its month is
-  // known): a month that cannot be made now fails its own request, not a whole flush.
+  // known): a month that cannot be made now fails its own request, not a whole flush. Making
+  // one takes a connection, so it waits for a permit like any other write.
+  const ensureMonth = async (table: "meter_telemetry" | "vehicle_telemetry", date: Date) => {
+    if (partitions.hasAll(table, [date])) return;
+    const ensure = () => partitions.ensure(table, [date]);
+    await (options.gate ? options.gate.run(ensure) : ensure());
+  };
   return {
     async writeMeter(reading) {
-      await partitions.ensure("meter_telemetry", [reading.timestamp]);
+      await ensureMonth("meter_telemetry", reading.timestamp);
       return enqueue((settle) => ({ kind: "meter", reading, settle }));
     },
     async writeVehicle(reading) {
-      await partitions.ensure("vehicle_telemetry", [reading.timestamp]);
+      await ensureMonth("vehicle_telemetry", reading.timestamp);
       return enqueue((settle) => ({ kind: "vehicle", reading, settle }));
     },
     async writeBatch(batch) {
