@@ -54,6 +54,8 @@ describe("the embedded PostgreSQL dying under a running service", () => {
     await until("/readyz answering 503 after the kill", 15_000, async () => (await readyz(base)) === 503);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     await until("/readyz answering 200 after the restart", 60_000, async () => (await readyz(base)) === 200);
+    // Counted when the server's "ready" line is read, which may come just after its first connection.
+    await until("the restart counted", 10_000, async () => (await restartCount(base)) !== 0);
     expect(await restartCount(base)).toBe(1);
     const restarted = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
     expect(restarted).not.toBe(postmaster);
