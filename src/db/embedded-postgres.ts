@@ -73,11 +73,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // After stopOrphan: a server of ours left on this data directory may have held the port.
   if (!(await isPortFree(options.port))) throw portInUse(options.port);
 
-  const start = async () => {
-    if (!(await isPortFree(options.port))) throw portInUse(options.port);
-    return launch(binaries, dataDir, options, account, logger);
-  };
-  const first = await launch(binaries, dataDir, options, account, logger);
+  // A restart is the same launch: a port taken meanwhile fails it as portInUse, and it is tried again.
+  const start = () => launch(binaries, dataDir, options, account, logger);
+  const first = await start();
   const server = options.supervise
     ? new Supervisor(first, { launch: start, log: logger, ...options.supervise })
     : { stop: () => first.terminate() };
