@@ -1,5 +1,5 @@
-// The Bun entry point: config -> database -> migrate -> partitions -> writer -> rollup
-// aggregator -> serve.
+// The Bun entry point: config -> the HTTP port checked -> database -> migrate -> partitions
+// -> writer -> rollup aggregator -> serve. A failed start is one line on stderr (startup.ts).
 // On SIGINT/SIGTERM it stops taking requests, lets those in flight finish, flushes and
 // commits the write queue, then closes the pool and the embedded database. A second
 // signal changes nothing: acknowledged writes are already committed, pending ones are
@@ -23,6 +23,7 @@ import { retentionHorizon, scheduleMaintenance } from "./partitions/maintenance.
 import { Partitions } from "./partitions/partitions.ts";
 import { Aggregator } from "./rollups/aggregator.ts";
 import { BacklogGate } from "./rollups/backlog.ts";
+import { checkListenable, describeStartupFailure, listenFailure } from "./startup.ts";
 import { createGroupCommitWriter } from "./telemetry/group-commit-writer.ts";
 import { createDirectWriter, type TelemetryWriter } from "./telemetry/writer.ts";
 
@@ -197,7 +198,7 @@ async function startServing(config: Config, log: Logger, database: Database) {
     requestTimeout: (request, seconds = IDLE_TIMEOUT_SECONDS) => server.timeout(request, seconds),
   });
 
-  const server = Bun.serve({
+  const server = serve(config, {
     hostname: config.HOST,
     port: config.PORT,
     // The peer address reaches the app as an env binding, keeping Bun's API out of it.
@@ -215,30 +216,49 @@ async function startServing(config: Config, log: Logger, database: Database) {
   log.info({ url: server.url.toString(), writeMode: config.WRITE_MODE }, "listening");
 
   const closeReadPools = () => Promise.all([primaryReadSql.end({ timeout: 5 }), replicaSql?.end({ timeout: 5 })]);
-  return { server, writer, maintenance, closeReadPools, aggregator, backlog };
+  return { server, writer, maintenance, closeReadPools, aggregator, backlog, metrics };
 }
+
+/** Bun.serve, with a port taken since checkListenable told as that check tells it. */
+function serve(config: Config, options: Parameters<typeof Bun.serve>[0]) {
+  try {
+    return Bun.serve(options);
+  } catch (error) {
+    throw listenFailure(config.HOST, config.PORT, error);
+  }
+}
+
+/** Set once the logger exists: a failed start logs its details there at debug. */
+let startupLog: Logger | undefined;
 
 async function main() {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
+  startupLog = log;
+  await checkListenable(config.HOST, config.PORT);
   if (!config.DATABASE_URL) log.info({ dataDir: config.DATA_DIR }, "no DATABASE_URL: starting the embedded PostgreSQL");
 
+  // Restarts of the embedded server are counted once the metrics exist (made with the app).
+  let countRestart = () => {};
   const database = await openDatabase({
     url: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     embeddedPort: config.EMBEDDED_PG_PORT,
     poolSize: config.DATABASE_POOL_SIZE,
     connectTimeoutSeconds: config.DATABASE_CONNECT_TIMEOUT_SECONDS,
-    log: (line) => log.debug({ component: "postgres" }, line),
+    logger: log.child({ component: "postgres" }),
+    isSupervised: true,
+    onEmbeddedRestart: () => countRestart(),
   });
   log.info({ embedded: database.isEmbedded }, "database ready and migrated");
 
-  // Anything failing from here on (a port in use, say) must not leave the database running.
+  // Anything failing from here on must not leave the database running.
   const started = await startServing(config, log, database).catch(async (error) => {
     await database.close().catch(() => {});
     throw error;
   });
-  const { server, writer, maintenance, closeReadPools, aggregator, backlog } = started;
+  const { server, writer, maintenance, closeReadPools, aggregator, backlog, metrics } = started;
+  countRestart = () => metrics.embeddedRestarts.inc();
 
   let isStopping = false;
   const stop = async (signal: string) => {
@@ -268,7 +288,7 @@ async function main() {
 }
 
 main().catch((error) => {
-  const message = error instanceof ConfigError ? error.message : (error?.stack ?? String(error));
-  console.error(`fleet-telemetry failed to start: ${message}`);
+  if (!(error instanceof ConfigError)) startupLog?.debug({ err: error }, "start-up failed");
+  console.error(`fleet-telemetry failed to start: ${describeStartupFailure(error)}`);
   process.exit(1);
 });

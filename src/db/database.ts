@@ -1,9 +1,12 @@
 // Opens the database the service runs on: DATABASE_URL when given, else an embedded
-// PostgreSQL whose data stays under DATA_DIR across restarts. Either way the schema is
-// migrated before anything else touches it.
+// PostgreSQL whose data stays under DATA_DIR across restarts (and is restarted when it
+// dies). Either way the schema is migrated before anything else touches it, and a
+// DATABASE_URL that cannot be used stops the start with one line naming it.
 import { join } from "node:path";
 import postgres from "postgres";
+import type { Logger } from "../log.ts";
 import { createDb, createSql, type Db, type Sql } from "./client.ts";
+import { databaseUrlFailure } from "./connect-failure.ts";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 import { applyMigrations } from "./migrate.ts";
 
@@ -13,7 +16,12 @@ export interface DatabaseOptions {
   embeddedPort: number;
   poolSize: number;
   connectTimeoutSeconds: number;
-  log: (line: string) => void;
+  /** The embedded server's output (debug), notices (info) and deaths (error); silent when absent. */
+  logger?: Logger;
+  /** Restarts a dead embedded server (the service); a one-off command leaves it stopped. */
+  isSupervised?: boolean;
+  /** Told each time the embedded server came back after dying. */
+  onEmbeddedRestart?: () => void;
 }
 
 export interface Database {
@@ -43,8 +51,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     : await startEmbeddedPostgres({
         dataDir: join(options.dataDir, "postgres"),
         port: options.embeddedPort,
-        log: options.log,
+        logger: options.logger,
         settings: EMBEDDED_SETTINGS,
+        supervise: options.isSupervised ? { onRestart: options.onEmbeddedRestart } : undefined,
       });
   try {
     const url = options.url ?? (await ensureDatabase(embedded?.url as string, EMBEDDED_DATABASE));
@@ -52,7 +61,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const poolSize = Math.max(2, options.poolSize);
     const sql = createSql({ url, poolSize, connectTimeoutSeconds: options.connectTimeoutSeconds });
     const db = createDb(sql);
-    await applyMigrations(sql, db);
+    await applyMigrations(sql, db).catch(async (error) => {
+      await sql.end({ timeout: 1 }).catch(() => {});
+      throw options.url ? databaseUrlFailure(error, options.url) : error;
+    });
     return {
       url,
       sql,

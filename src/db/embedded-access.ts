@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { chmod, chown, cp, lstat, mkdir, realpath, rm, symlink } from "node:fs/promises";
 import { arch, platform, tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { ConfigError } from "../config.ts";
 
 export interface Binaries {
   initdb: string;
@@ -27,7 +28,7 @@ export async function loadBinaries(): Promise<Binaries> {
   try {
     return (await import(name)) as Binaries;
   } catch {
-    throw new Error(`no PostgreSQL binaries for ${platform()}-${arch()}: install ${name}, or set DATABASE_URL`);
+    throw new ConfigError(`no PostgreSQL binaries for ${platform()}-${arch()}: install ${name}, or set DATABASE_URL`);
   }
 }
 
@@ -36,7 +37,7 @@ export function ensureAccount(): Account {
   if (!lookup()) {
     const made = spawnSync("useradd", ["--system", "--user-group", "--no-create-home", ACCOUNT]);
     if (made.status !== 0 || !lookup()) {
-      throw new Error(
+      throw new ConfigError(
         `PostgreSQL cannot run as root and there is no '${ACCOUNT}' account to run it as; create one (useradd --system ${ACCOUNT}), run as another user, or set DATABASE_URL`,
       );
     }
@@ -77,7 +78,7 @@ export async function reachableBinaries(binaries: Binaries, account: Account | u
     pg_ctl: copied(binaries.pg_ctl),
   };
   if (!canRun(relocated.postgres, account)) {
-    throw new Error(
+    throw new ConfigError(
       `the '${ACCOUNT}' account cannot run ${relocated.postgres}; run as another user or set DATABASE_URL`,
     );
   }
@@ -105,7 +106,7 @@ export async function prepareDataDir(requested: string, account: Account | undef
   await chmod(shared, 0o755);
   await chown(target, account.uid, account.gid);
   if (!canEnter(target, account, true)) {
-    throw new Error(
+    throw new ConfigError(
       `the '${ACCOUNT}' account that runs PostgreSQL cannot enter ${dataDir} or ${target}; set DATA_DIR to a directory it can reach, or set DATABASE_URL`,
     );
   }

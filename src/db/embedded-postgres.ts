@@ -7,7 +7,10 @@
 // - the server runs in its own process group, so a Ctrl-C reaches this process first and
 //   the service can flush acknowledged writes before the database stops.
 // A port already taken by another program stops the start with a message naming
-// EMBEDDED_PG_PORT, rather than PostgreSQL's bind error in the middle of its log.
+// EMBEDDED_PG_PORT, rather than PostgreSQL's bind error in the middle of its log; every
+// other failure to start is one line too. The server's output is kept only until it is
+// ready (to explain a failed start), then just passed to the log. With `supervise`, a
+// server that dies later is started again (embedded-supervisor.ts).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -16,6 +19,7 @@ import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { ConfigError } from "../config.ts";
+import { createLogger, type Logger } from "../log.ts";
 import {
   type Account,
   type Binaries,
@@ -24,6 +28,7 @@ import {
   prepareDataDir,
   reachableBinaries,
 } from "./embedded-access.ts";
+import { type Backoff, type LaunchedServer, type ServerExit, Supervisor } from "./embedded-supervisor.ts";
 
 export interface EmbeddedPostgresOptions {
   /** Where the cluster lives; created and initialised on first use. */
@@ -33,7 +38,10 @@ export interface EmbeddedPostgresOptions {
   isThrowaway?: boolean;
   /** Extra `-c name=value` server settings. */
   settings?: Record<string, string>;
-  log?: (line: string) => void;
+  /** The server's output goes here at debug; a moved data directory or a restart at info. Silent when absent. */
+  logger?: Logger;
+  /** Restarts the server whenever it dies on its own, with back-off (the service's own server). */
+  supervise?: { backoff?: Backoff; onRestart?: () => void };
 }
 
 export interface EmbeddedPostgres {
@@ -45,23 +53,32 @@ export interface EmbeddedPostgres {
 const SUPERUSER = "fleet";
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const log = options.log ?? (() => {});
+  const logger = options.logger ?? createLogger("silent");
   const account = userInfo().uid === 0 ? ensureAccount() : undefined;
   const binaries = await reachableBinaries(await loadBinaries(), account);
-  const dataDir = await prepareDataDir(resolve(options.dataDir), account, log);
+  const dataDir = await prepareDataDir(resolve(options.dataDir), account, (line) => logger.info(line)).catch(
+    (error) => {
+      throw unusableDataDir(resolve(options.dataDir), error);
+    },
+  );
 
   if (!existsSync(join(dataDir, "PG_VERSION"))) await initialise(binaries, dataDir, account);
   const owner = await findRunning(dataDir);
   if (owner) {
-    throw new Error(
+    throw new ConfigError(
       `process ${owner.pid} is already running PostgreSQL on ${dataDir} (port ${owner.port}); stop it first, or use another DATA_DIR`,
     );
   }
-  stopOrphan(binaries, dataDir, account, log);
+  stopOrphan(binaries, dataDir, account, logger);
   // After stopOrphan: a server of ours left on this data directory may have held the port.
   if (!(await isPortFree(options.port))) throw portInUse(options.port);
 
-  const child = await launch(binaries, dataDir, options, account, log);
+  // A restart is the same launch: a port taken meanwhile fails it as portInUse, and it is tried again.
+  const start = () => launch(binaries, dataDir, options, account, logger);
+  const first = await start();
+  const server = options.supervise
+    ? new Supervisor(first, { launch: start, log: logger, ...options.supervise })
+    : { stop: () => first.terminate() };
   const ownerFile = join(dataDir, OWNER_FILE);
   await writeFile(ownerFile, JSON.stringify({ pid: process.pid, port: options.port }));
   const url = serverUrl((await readFile(join(dataDir, "fleet-password"), "utf8")).trim(), options.port);
@@ -69,7 +86,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     url,
     dataDir,
     async stop() {
-      await terminate(child);
+      await server.stop();
       await rm(ownerFile, { force: true });
       if (options.isThrowaway) await rm(dataDir, { recursive: true, force: true });
     },
@@ -98,6 +115,25 @@ function isPortFree(port: number): Promise<boolean> {
     probe.once("error", () => resolvePromise(false));
     probe.listen({ port, host: HOST, exclusive: true }, () => probe.close(() => resolvePromise(true)));
   });
+}
+
+/** A data directory that cannot be made or entered: DATA_DIR to change, in one line. */
+function unusableDataDir(dataDir: string, error: unknown): Error {
+  if (error instanceof ConfigError) return error;
+  const { code, message } = error as { code?: string; message?: string };
+  const reasons: Record<string, string> = {
+    ENOENT: "a directory above it does not exist and cannot be made",
+    EEXIST: "a file that is not a directory is in the way",
+    ENOTDIR: "a file that is not a directory is in the way",
+    EACCES: "this user may not create or write it",
+    EPERM: "this user may not create or write it",
+    EROFS: "it is on a read-only file system",
+  };
+  const reason = (code && reasons[code]) ?? message ?? String(error);
+  return new ConfigError(
+    `the embedded PostgreSQL cannot keep its data in ${dataDir} (${reason}${code ? `, ${code}` : ""}); ` +
+      "set DATA_DIR to a directory this user can create and write, or set DATABASE_URL",
+  );
 }
 
 const serverUrl = (password: string, port: number) =>
@@ -145,7 +181,12 @@ async function initialise(binaries: Binaries, dataDir: string, account: Account 
       ],
       { ...account, encoding: "utf8", env: { ...process.env, LC_MESSAGES: "C" } },
     );
-    if (result.status !== 0) throw new Error(`initdb failed: ${result.stderr || result.error}`);
+    if (result.status !== 0) {
+      const reason = firstProblem(result.stderr || String(result.error));
+      throw new ConfigError(
+        `initdb could not create the database cluster in ${dataDir}: ${reason}; set DATA_DIR to an empty directory this user can write, or set DATABASE_URL`,
+      );
+    }
     await writeFile(join(dataDir, "fleet-password"), `${password}\n`, { mode: 0o600 });
     if (account) await chown(join(dataDir, "fleet-password"), account.uid, account.gid);
   } finally {
@@ -155,21 +196,32 @@ async function initialise(binaries: Binaries, dataDir: string, account: Account 
 
 // A server left running by a process that was killed outright (its owner is gone) still
 // holds the data directory; it is ours, so stop it rather than refuse to start.
-function stopOrphan(binaries: Binaries, dataDir: string, account: Account | undefined, log: (line: string) => void) {
+function stopOrphan(binaries: Binaries, dataDir: string, account: Account | undefined, logger: Logger) {
   if (!existsSync(join(dataDir, "postmaster.pid"))) return;
   const status = spawnSync(binaries.pg_ctl, ["status", "-D", dataDir], { ...account, stdio: "ignore" });
   if (status.status !== 0) return;
-  log("stopping a PostgreSQL server left running on this data directory");
+  logger.info({ dataDir }, "stopping a PostgreSQL server left running on this data directory");
   spawnSync(binaries.pg_ctl, ["stop", "-D", dataDir, "-m", "fast", "-w"], { ...account, stdio: "ignore" });
 }
 
+/** The line of PostgreSQL's output that says what went wrong (FATAL, else ERROR, else the first). */
+function firstProblem(output: string): string {
+  const lines = output
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const pick = lines.find((line) => /FATAL|PANIC/.test(line)) ?? lines.find((line) => /ERROR|error/.test(line));
+  return (pick ?? lines[0] ?? "no output").replace(/^.*?(FATAL|PANIC|ERROR):\s*/, "");
+}
+
+/** Starts the server and answers once it accepts connections. */
 function launch(
   binaries: Binaries,
   dataDir: string,
   options: EmbeddedPostgresOptions,
   account: Account | undefined,
-  log: (line: string) => void,
-): Promise<ChildProcess> {
+  logger: Logger,
+): Promise<LaunchedServer> {
   const settings = {
     listen_addresses: HOST,
     unix_socket_directories: "",
@@ -184,39 +236,50 @@ function launch(
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, LC_MESSAGES: "C" },
   });
+  const exited = new Promise<ServerExit>((resolveExit) =>
+    child.once("exit", (code, signal) => resolveExit({ code, signal })),
+  );
+  const server: LaunchedServer = { pid: child.pid, exited, terminate: () => terminate(child, exited) };
   return new Promise((resolvePromise, reject) => {
-    let output = "";
+    // Kept to explain a failed start, and dropped once the server is ready: afterwards its
+    // output (a line per failed COPY, say) only goes to the log, so memory stays flat.
+    let startOutput: string | undefined = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`PostgreSQL did not start within 60 s:\n${output}`));
+      reject(new Error(`the embedded PostgreSQL did not start within 60 s: ${firstProblem(startOutput ?? "")}`));
     }, 60_000);
     child.stderr?.on("data", (chunk: Buffer) => {
       const text = chunk.toString("utf8");
-      output += text;
-      for (const line of text.split("\n")) if (line.trim()) log(line);
-      if (text.includes("ready to accept connections")) {
+      for (const line of text.split("\n")) if (line.trim()) logger.debug(line);
+      if (startOutput === undefined) return;
+      startOutput += text;
+      if (startOutput.includes("ready to accept connections")) {
+        startOutput = undefined;
         clearTimeout(timer);
-        resolvePromise(child);
+        resolvePromise(server);
       }
     });
-    child.on("exit", (code) => {
+    void exited.then(({ code }) => {
       clearTimeout(timer);
+      if (startOutput === undefined) return; // ready before: a later exit is the supervisor's business
       // Taken between the check above and the server's own bind: the same clear message.
-      if (/could not bind .* address|Address already in use/i.test(output)) reject(portInUse(options.port));
-      else reject(new Error(`PostgreSQL exited during start-up (code ${code}):\n${output}`));
+      if (/could not bind .* address|Address already in use/i.test(startOutput)) reject(portInUse(options.port));
+      else
+        reject(
+          new ConfigError(
+            `the embedded PostgreSQL stopped during start-up (code ${code}): ${firstProblem(startOutput)}; ` +
+              "check DATA_DIR's database directory, or set DATABASE_URL",
+          ),
+        );
     });
   });
 }
 
-function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolvePromise) => {
-    const escalate = setTimeout(() => child.kill("SIGQUIT"), 30_000);
-    child.once("exit", () => {
-      clearTimeout(escalate);
-      resolvePromise();
-    });
-    // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
-    child.kill("SIGINT");
-  });
+async function terminate(child: ChildProcess, exited: Promise<ServerExit>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const escalate = setTimeout(() => child.kill("SIGQUIT"), 30_000);
+  // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
+  child.kill("SIGINT");
+  await exited;
+  clearTimeout(escalate);
 }

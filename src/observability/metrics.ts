@@ -89,6 +89,12 @@ export function createMetrics(sources: MetricSources) {
       labelNames: ["table"] as const,
       registers,
     }),
+    // Unlabelled, so it shows 0 from the first scrape: an alert on its increase needs a sample.
+    embeddedRestarts: new client.Counter({
+      name: "fleet_embedded_postgres_restarts_total",
+      help: "Times the embedded PostgreSQL died and was started again by this instance (always 0 with DATABASE_URL).",
+      registers,
+    }),
   };
 
   const databaseReads = new client.Counter({

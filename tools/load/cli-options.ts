@@ -22,6 +22,8 @@ export interface RunOptions {
   seed: string;
   /** Instant of the first simulated minute; undefined: so the last one ends now. */
   start?: Date;
+  /** Sent as `Authorization: Bearer` on every request (--api-key, else $API_MASTER_KEY). */
+  apiKey?: string;
 }
 
 export type ParsedCommandLine =
@@ -44,7 +46,9 @@ flags:
   --minutes M        simulated minutes of a full run (default 10)
   --speedup K        simulated minutes per real minute in a load run (default 1)
   --seed S           seed of device ids and readings (default: random, printed)
-  --start ISO        time of the first simulated minute (default: the run ends now)`;
+  --start ISO        time of the first simulated minute (default: the run ends now)
+  --api-key KEY      bearer key for a keyed service (default: $API_MASTER_KEY, if set);
+                     linking devices needs the admin scope, sending readings ingest, checking read`;
 
 const MAX_DEVICES = 1_000_000;
 // The analytics window may span at most 366 days.
@@ -116,6 +120,7 @@ function parseOptions(argv: string[]): RunOptions | "help" {
       speedup: { type: "string", default: "1" },
       seed: { type: "string" },
       start: { type: "string" },
+      "api-key": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -139,6 +144,7 @@ function parseOptions(argv: string[]): RunOptions | "help" {
     batchSize: values.batch === undefined ? undefined : readInteger(values.batch, "--batch", 1, 10_000),
     seed: values.seed ?? createSeed(),
     start: values.start === undefined ? undefined : readStart(values.start),
+    apiKey: values["api-key"] || process.env.API_MASTER_KEY || undefined,
   };
   if (countSimulatedMinutes(options) > MAX_MINUTES) {
     throw new Error(`a run may simulate at most ${MAX_MINUTES} minutes (366 days, the analytics limit)`);

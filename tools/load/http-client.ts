@@ -58,6 +58,7 @@ export function createHttpClient(
   baseUrl: string,
   fetcher: FetchLike,
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  apiKey?: string,
 ): HttpClient {
   const stats: HttpStats = { sent: 0, succeeded: 0, clientErrors: 0, serverErrors: 0, networkErrors: 0, retries: 0 };
   // Paths are resolved against the base only, so no answer can steer the tool elsewhere.
@@ -67,7 +68,10 @@ export function createHttpClient(
     stats.sent++;
     const response = await fetcher(url, {
       method,
-      headers: payload === undefined ? {} : { "content-type": "application/json" },
+      headers: {
+        ...(payload === undefined ? {} : { "content-type": "application/json" }),
+        ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+      },
       body: payload,
       signal: AbortSignal.timeout(policy.attemptTimeoutMs),
     });

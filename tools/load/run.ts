@@ -110,7 +110,7 @@ async function sendAll(readings: Iterable<FleetReading>, sender: ReadingSender, 
 
 export async function runLoad(options: RunOptions, deps: RunDeps): Promise<RunReport> {
   const startedAt = Date.now();
-  const client = createHttpClient(options.url, deps.fetch, deps.retryPolicy ?? DEFAULT_RETRY_POLICY);
+  const client = createHttpClient(options.url, deps.fetch, deps.retryPolicy ?? DEFAULT_RETRY_POLICY, options.apiKey);
   const limiter = createLimiter(options.concurrency);
   const ledger = createLedger(options.size);
   const failures = { count: 0, examples: [] as string[] };
