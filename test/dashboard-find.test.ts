@@ -41,7 +41,8 @@ async function searchFor(page: Page, text: string, id: string) {
   await page.waitForSelector(`#search-results a[data-device="${id}"]`, { timeout: 10_000 });
 }
 
-const fleetDc = (page: Page) => page.getAttribute('#totals [data-figure="totalDcDelivery"]', "data-value");
+// The truck has no meter: its DC is the fleet's unpaired DC, shown beside the headline.
+const fleetDc = (page: Page) => page.getAttribute('#unpaired [data-figure="unpairedDc"]', "data-value");
 
 describe.skipIf(!hasChromium)("finding, naming and keeping in Chromium", () => {
   it(
@@ -112,7 +113,7 @@ describe.skipIf(!hasChromium)("finding, naming and keeping in Chromium", () => {
       await page.selectOption("#window", "7d");
       await page.waitForFunction(() => location.hash === "#fleet?window=7d");
       await page.waitForFunction((before) => {
-        const value = document.querySelector('#totals [data-figure="totalDcDelivery"]')?.getAttribute("data-value");
+        const value = document.querySelector('#unpaired [data-figure="unpairedDc"]')?.getAttribute("data-value");
         return Number(value) > before;
       }, dayDc);
       const weekDc = Number(await fleetDc(page));
