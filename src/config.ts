@@ -56,6 +56,12 @@ export const DEFAULT_UPLOADS = {
 /** How refusals (401, 403) are limited per client address and logged, when unset. */
 export const DEFAULT_REFUSALS = { perSecond: 1, burst: 20, logIntervalSeconds: 10 } as const;
 
+/**
+ * The longest one statement of the rollup aggregator may run when unset: here, and in the
+ * aggregator when its caller gives none. A run of 100,000 readings takes about a second.
+ */
+export const DEFAULT_ROLLUP_STATEMENT_TIMEOUT_MS = 30_000;
+
 /** The data-quality flags' thresholds when unset, likewise. */
 export const DEFAULT_THRESHOLDS = { minCoverage: 0.9, maxBatteryTemp: 60 } as const;
 
@@ -142,6 +148,7 @@ const configSchema = z.object({
   METRICS_TOKEN: z.string().trim().min(16, "must be at least 16 characters").optional(),
   METRICS_CACHE_MS: integer(0, 60_000).default(5_000),
   ROLLUP_PENDING_LIMIT: integer(1, 1_000_000_000).default(1_000_000),
+  ROLLUP_STATEMENT_TIMEOUT_MS: integer(100, 3_600_000).default(DEFAULT_ROLLUP_STATEMENT_TIMEOUT_MS),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -138,6 +138,7 @@ async function startServing(config: Config, log: Logger, database: Database) {
         takeoverMs: config.ROLLUP_TAKEOVER_MS,
         limit: config.ROLLUP_RUN_LIMIT,
         claim: config.ROLLUP_CLAIM,
+        statementTimeoutMs: config.ROLLUP_STATEMENT_TIMEOUT_MS,
         holder: `${hostname()}:${process.pid}:${config.PORT}`,
         log,
         onRun: (run) => {
@@ -273,10 +274,13 @@ async function main() {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
     maintenance.stop();
+    // A rollup run in flight is cancelled, not waited for (its readings stay pending for
+    // the next holder), so no backend goes on running it after the pool has closed.
+    const aggregatorStopped = aggregator?.stop();
     await server.stop(false);
     await writer.close();
     backlog.stop();
-    await aggregator?.stop();
+    await aggregatorStopped;
     await closeReadPools();
     await database.close();
     clearTimeout(deadline);

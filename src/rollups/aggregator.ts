@@ -8,10 +8,18 @@
 // deletes them (src/rollups/rollup-sql.ts), and records itself in `rollup_aggregator`. A
 // crash at any point rolls all of it back, so a reading is added exactly once, and readers
 // see it either pending or in the rollups, never both and never neither.
+//
+// Every statement runs under the bounds of src/rollups/run-bounds.ts: no plan can make a
+// run quadratic, and a statement that sticks times out. A failed run gives the lock up and
+// steps back for two takeover intervals, so a standby instance takes over first; its next
+// leadership plans every statement afresh. `stop()` cancels a run in flight rather than
+// waiting for it, and ends the run's backend if the cancel is not heard.
 import type { ReservedSql } from "postgres";
+import { DEFAULT_ROLLUP_STATEMENT_TIMEOUT_MS } from "../config.ts";
 import type { Queryable, Sql } from "../db/client.ts";
 import type { Logger } from "../log.ts";
 import { aggregateStatements, type Claim, type Kind } from "./rollup-sql.ts";
+import { applyRunBounds, resetRunBounds, runCancellable, settlesWithin } from "./run-bounds.ts";
 
 export const AGGREGATOR_LOCK = 7_340_003;
 /**
@@ -24,6 +32,8 @@ export const AGGREGATOR_LOCK = 7_340_003;
 const VACUUM_AFTER_READINGS = 20_000;
 const VACUUM_AFTER_MS = 5_000;
 const KINDS: Kind[] = ["meter", "vehicle"];
+/** How long `stop()` waits for a cancelled run to end, and then for its ended backend. */
+const STOP_GRACE_MS = 2_000;
 
 export interface RunResult {
   /** Readings added to the rollups. */
@@ -40,6 +50,8 @@ export interface RunOptions {
   claim: Claim;
   /** Who runs it, as `rollup_aggregator.holder` shows. */
   holder: string;
+  /** Ends the run: the statement in flight is cancelled, and no other is sent. */
+  signal?: AbortSignal;
   /** Called inside the run's transaction just before it commits (tests kill runs here). */
   beforeCommit?: (tx: Queryable) => Promise<void>;
 }
@@ -58,10 +70,11 @@ export async function aggregateIn(tx: Queryable, options: RunOptions): Promise<R
     for (const statement of aggregateStatements(kind, options.claim)) {
       const params = statement.params.map((name) => (name === "limit" ? options.limit : run));
       // Prepared: the daily rollup's text is long, and the same few statements run every run.
-      const [row] = await tx.unsafe<{ readings: string; hourly_rows: string; daily_rows: string }[]>(
-        statement.text,
-        params,
-        { prepare: true },
+      const [row] = await runCancellable(
+        tx.unsafe<{ readings: string; hourly_rows: string; daily_rows: string }[]>(statement.text, params, {
+          prepare: true,
+        }),
+        options.signal,
       );
       if (row?.readings === undefined) continue;
       result.readings += Number(row.readings);
@@ -69,11 +82,14 @@ export async function aggregateIn(tx: Queryable, options: RunOptions): Promise<R
       result.dailyRows += Number(row.daily_rows);
     }
   }
-  await tx`
-    update rollup_aggregator
-    set holder = ${options.holder}, last_run_at = clock_timestamp(), last_run_readings = ${result.readings}
-    where id = 1
-  `;
+  await runCancellable(
+    tx`
+      update rollup_aggregator
+      set holder = ${options.holder}, last_run_at = clock_timestamp(), last_run_readings = ${result.readings}
+      where id = 1
+    `,
+    options.signal,
+  );
   await options.beforeCommit?.(tx);
   return { ...result, durationMs: performance.now() - started };
 }
@@ -82,10 +98,14 @@ export async function aggregateIn(tx: Queryable, options: RunOptions): Promise<R
  * One run now, for tests and tools: in its own transaction, under the aggregator's lock.
  * Answers undefined when another aggregator holds it (the running service's, say).
  */
-export async function aggregateOnce(sql: Sql, options: Partial<RunOptions> = {}): Promise<RunResult | undefined> {
+export async function aggregateOnce(
+  sql: Sql,
+  options: Partial<RunOptions> & { statementTimeoutMs?: number } = {},
+): Promise<RunResult | undefined> {
   return sql.begin(async (tx) => {
     const [lock] = await tx<{ acquired: boolean }[]>`select pg_try_advisory_xact_lock(${AGGREGATOR_LOCK}) as acquired`;
     if (!lock?.acquired) return undefined;
+    await applyRunBounds(tx, options.statementTimeoutMs ?? DEFAULT_ROLLUP_STATEMENT_TIMEOUT_MS, true);
     return aggregateIn(tx, { limit: 100_000, claim: "delete", holder: "manual", ...options });
   });
 }
@@ -99,15 +119,22 @@ export interface AggregatorOptions {
   limit: number;
   claim: Claim;
   holder: string;
+  /** The longest any of its statements may run (DEFAULT_ROLLUP_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs?: number;
   log?: Logger;
   /** Vacuum the pending tables after this many readings moved (VACUUM_AFTER_READINGS). */
   vacuumAfterReadings?: number;
   onRun?: (result: RunResult) => void;
   onError?: (error: unknown) => void;
+  /** Called in each run's transaction just before it commits (tests stall runs here). */
+  beforeCommit?: (tx: Queryable) => Promise<void>;
 }
 
 export class Aggregator {
   private session: ReservedSql | undefined;
+  /** The lock holder's backend, ended from the pool when a cancel goes unheard. */
+  private backendPid: number | undefined;
+  private stopping = new AbortController();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private current: Promise<void> = Promise.resolve();
   private isStopped = false;
@@ -123,14 +150,28 @@ export class Aggregator {
 
   start(): void {
     this.isStopped = false;
+    this.stopping = new AbortController();
     this.schedule(0);
   }
 
-  /** Stops after the run in flight, and gives the lock up for another instance to take. */
+  /**
+   * Stops at once: a run in flight is cancelled (its readings stay pending, for whoever
+   * aggregates next) and the lock is given up for another instance to take. Returns
+   * within about twice STOP_GRACE_MS even when the database does not answer.
+   */
   async stop(): Promise<void> {
     this.isStopped = true;
     clearTimeout(this.timer);
-    await this.current;
+    this.stopping.abort();
+    if (!(await settlesWithin(this.current, STOP_GRACE_MS))) {
+      // The cancel was not heard (it travels on a connection of its own): end the backend.
+      await settlesWithin(this.terminateBackend(), STOP_GRACE_MS);
+      if (!(await settlesWithin(this.current, STOP_GRACE_MS))) {
+        this.options.log?.error("the rollup run did not end when stopped; leaving its connection to the pool's end");
+        this.session = undefined;
+        return;
+      }
+    }
     await this.resign();
   }
 
@@ -155,37 +196,47 @@ export class Aggregator {
       // A full run means more is waiting: go on at once.
       return result.readings >= options.limit ? 0 : options.intervalMs;
     } catch (error) {
-      options.onError?.(error);
-      options.log?.error({ err: error }, "rollup aggregation failed; retrying");
       // The lock may have gone with the connection: start again from the election.
       await this.resign();
-      return options.takeoverMs;
+      if (this.isStopped) {
+        options.log?.info("rollup run cancelled: this instance is stopping");
+        return 0;
+      }
+      options.onError?.(error);
+      options.log?.error({ err: error }, "rollup aggregation failed; giving the lock up and retrying");
+      // Two takeover intervals: another instance, trying every one, takes over first.
+      return 2 * options.takeoverMs;
     }
   }
 
   private async elect(): Promise<boolean> {
     const session = await this.options.sql.reserve();
     try {
-      const [lock] = await session<{ acquired: boolean }[]>`
-        select pg_try_advisory_lock(${AGGREGATOR_LOCK}) as acquired
+      const [lock] = await session<{ acquired: boolean; pid: number }[]>`
+        select pg_try_advisory_lock(${AGGREGATOR_LOCK}) as acquired, pg_backend_pid() as pid
       `;
-      if (lock?.acquired) {
-        this.session = session;
-        this.options.log?.info({ holder: this.options.holder }, "this instance now aggregates the rollups");
-        return true;
+      if (!lock?.acquired) {
+        session.release();
+        return false;
       }
+      this.session = session;
+      this.backendPid = lock.pid;
     } catch (error) {
       session.release();
       throw error;
     }
-    session.release();
-    return false;
+    // Plans this connection cached before (in an earlier leadership, maybe one whose run
+    // failed) are made afresh, and every statement from here on is bounded.
+    await session`discard plans`;
+    await applyRunBounds(session, this.options.statementTimeoutMs ?? DEFAULT_ROLLUP_STATEMENT_TIMEOUT_MS, false);
+    this.options.log?.info({ holder: this.options.holder }, "this instance now aggregates the rollups");
+    return true;
   }
 
   private async runOn(session: ReservedSql): Promise<RunResult> {
-    await session`begin`;
+    await runCancellable(session`begin`, this.stopping.signal);
     try {
-      const result = await aggregateIn(session, this.options);
+      const result = await aggregateIn(session, { ...this.options, signal: this.stopping.signal });
       await session`commit`;
       return result;
     } catch (error) {
@@ -202,19 +253,33 @@ export class Aggregator {
     if (!isDue) return;
     this.movedSinceVacuum = 0;
     this.lastVacuumAt = performance.now();
-    // Outside any transaction; skips a partition someone else holds rather than wait. A
-    // failure (a role that does not own the tables, say) costs only speed: autovacuum
+    // Outside any transaction; skips a partition someone else holds rather than wait. No
+    // truncation: it needs an exclusive lock, which any write in flight holds off for the
+    // 5 s PostgreSQL then waits, stalling the runs; the space is reused as pending refills.
+    // A failure (a role that does not own the tables, say) costs only speed: autovacuum
     // still comes round, so it is logged, and aggregation goes on.
-    await session`vacuum (skip_locked) meter_pending, vehicle_pending`.catch((error) => {
+    await runCancellable(
+      session`vacuum (skip_locked, truncate false) meter_pending, vehicle_pending`,
+      this.stopping.signal,
+    ).catch((error) => {
+      if (this.isStopped) return;
       this.options.log?.warn({ err: error }, "could not vacuum the pending tables; autovacuum will");
     });
   }
 
+  private async terminateBackend(): Promise<void> {
+    if (this.backendPid === undefined) return;
+    await this.options.sql`select pg_terminate_backend(${this.backendPid})`.catch(() => {});
+  }
+
+  /** Gives the lock up; the connection goes back to the pool as it came. */
   private async resign(): Promise<void> {
     const session = this.session;
     if (!session) return;
     this.session = undefined;
+    this.backendPid = undefined;
     await session`select pg_advisory_unlock(${AGGREGATOR_LOCK})`.catch(() => {});
+    await resetRunBounds(session).catch(() => {});
     session.release();
   }
 }
