@@ -72,8 +72,10 @@ describe("a start that cannot succeed", () => {
     expect(line).not.toContain("s3cret-pw");
   });
 
-  it("names DATABASE_URL when the server refuses its password", async () => {
+  it("names DATABASE_URL when the server refuses its login", async () => {
+    // A role that does not exist is refused by any server, one that trusts local logins too.
     const url = new URL(process.env[SERVER_URL_VARIABLE] as string);
+    url.username = "no_such_role";
     url.password = "wrong-password";
     const line = await failedStart({ DATABASE_URL: url.toString() });
     expect(line).toContain("refused the login");
