@@ -2,9 +2,9 @@
 // The start stops with a message naming EMBEDDED_PG_PORT, not PostgreSQL's bind error.
 import { afterAll, describe, expect, it } from "bun:test";
 import { rm } from "node:fs/promises";
-import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { EmbeddedPortInUseError, startEmbeddedPostgres } from "../src/db/embedded-postgres.ts";
+import { holdPort } from "./support/server.ts";
 import { makeDataDir, spawnService } from "./support/service.ts";
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -12,17 +12,16 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-/** Listens on a free loopback port, as some other program would; answers the port. */
-async function holdPort(): Promise<number> {
-  const holder: Server = createServer();
-  await new Promise<void>((resolve) => holder.listen({ port: 0, host: "127.0.0.1" }, resolve));
-  cleanups.push(() => new Promise((resolve) => holder.close(resolve)));
-  return (holder.address() as { port: number }).port;
+/** A port some other program listens on, let go when the file is done. */
+async function heldPort(): Promise<number> {
+  const { port, release } = await holdPort();
+  cleanups.push(release);
+  return port;
 }
 
 describe("an embedded PostgreSQL port in use", () => {
   it("refuses to start, naming EMBEDDED_PG_PORT and the port", async () => {
-    const port = await holdPort();
+    const port = await heldPort();
     const dataDir = await makeDataDir("fleet-port-");
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const started = startEmbeddedPostgres({ dataDir: join(dataDir, "pg"), port, isThrowaway: true });
@@ -32,7 +31,7 @@ describe("an embedded PostgreSQL port in use", () => {
   }, 60_000);
 
   it("stops `bun run start` with that message alone, exit code 1", async () => {
-    const port = await holdPort();
+    const port = await heldPort();
     const dataDir = await makeDataDir("fleet-port-start-");
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const child = spawnService({ DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(port) });

@@ -4,10 +4,9 @@
 import { afterAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { createTestDatabase } from "./support/database.ts";
-import { freePort, SERVER_URL_VARIABLE } from "./support/server.ts";
+import { freePort, holdPort, SERVER_URL_VARIABLE } from "./support/server.ts";
 import { makeDataDir, spawnService } from "./support/service.ts";
 
 // Each case starts a real process; on a busy machine that alone can take seconds.
@@ -18,12 +17,11 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-/** Listens on a free loopback port, as some other program would; answers the port. */
-async function holdPort(): Promise<number> {
-  const holder: Server = createServer();
-  await new Promise<void>((resolve) => holder.listen({ port: 0, host: "127.0.0.1" }, resolve));
-  cleanups.push(() => new Promise((resolve) => holder.close(resolve)));
-  return (holder.address() as { port: number }).port;
+/** A port some other program listens on, let go when the file is done. */
+async function heldPort(): Promise<number> {
+  const { port, release } = await holdPort();
+  cleanups.push(release);
+  return port;
 }
 
 /** Starts the service with env, expects exit code 1, and answers its one stderr line. */
@@ -52,7 +50,7 @@ describe("a start that cannot succeed", () => {
   });
 
   it("names PORT when the port is in use, before starting the database", async () => {
-    const port = await holdPort();
+    const port = await heldPort();
     const dataDir = await scratchDataDir();
     const line = await failedStart({ PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir });
     expect(line).toContain(`port ${port} on 127.0.0.1 is already in use`);

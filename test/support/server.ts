@@ -3,6 +3,7 @@
 // database of its own, cloned from a migrated template (see database.ts).
 
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -56,5 +57,15 @@ export async function startTestServer(): Promise<{ url: string; template: string
       await embedded?.stop();
       if (scratch) await rm(scratch, { recursive: true, force: true });
     },
+  };
+}
+
+/** Listens on a free loopback port, as some other program would; answers the port and how to let it go. */
+export async function holdPort(): Promise<{ port: number; release: () => Promise<void> }> {
+  const holder: Server = createServer();
+  await new Promise<void>((resolve) => holder.listen({ port: 0, host: "127.0.0.1" }, resolve));
+  return {
+    port: (holder.address() as { port: number }).port,
+    release: () => new Promise((resolve) => holder.close(() => resolve())),
   };
 }
