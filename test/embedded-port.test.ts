@@ -1,11 +1,14 @@
 // The embedded PostgreSQL's port taken by another program: a clear refusal, and nothing left running.
 // The start stops with a message naming EMBEDDED_PG_PORT, not PostgreSQL's bind error.
-import { afterAll, describe, expect, it } from "bun:test";
+import { afterAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { EmbeddedPortInUseError, startEmbeddedPostgres } from "../src/db/embedded-postgres.ts";
 import { holdPort } from "./support/server.ts";
 import { makeDataDir, spawnService } from "./support/service.ts";
+
+// Real processes, browsers or a whole simulated fleet: seconds each on a busy machine, more than the default five.
+setDefaultTimeout(30_000);
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {

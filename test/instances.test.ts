@@ -12,6 +12,8 @@ const MASTER = "instances-test-master-key";
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 let database: TestDatabase;
 let services: RunningService[];
+/** Two real processes start, migrate and elect an aggregator: seconds on a busy machine, not five. */
+const START_TIMEOUT_MS = 60_000;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -23,7 +25,7 @@ beforeAll(async () => {
     DATABASE_POOL_SIZE: "6",
   };
   services = await Promise.all([startService(env), startService(env)]);
-});
+}, START_TIMEOUT_MS);
 afterAll(async () => {
   for (const service of services ?? []) service.child.kill("SIGKILL");
   await database?.drop();

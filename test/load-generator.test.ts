@@ -1,6 +1,6 @@
 // The load tool (tools/load): believable physics inside the API's limits, determinism, exact verification.
 // A whole run against the in-process app verifies clean, and notices when it should not.
-import { describe, expect, it } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { parseCommandLine, type RunOptions } from "../tools/load/cli-options.ts";
 import { formatThousandths, parseThousandths, roundTo, toThousandths } from "../tools/load/decimal.ts";
 import { describeDevices, type FleetReading, generateFleetReadings } from "../tools/load/fleet.ts";
@@ -11,6 +11,9 @@ import { createRandom, deriveUuid } from "../tools/load/random.ts";
 import { runLoad } from "../tools/load/run.ts";
 import { compareTotals } from "../tools/load/verify.ts";
 import { DEFAULT_NOW, useTestApp } from "./support/database.ts";
+
+// Real processes, browsers or a whole simulated fleet: seconds each on a busy machine, more than the default five.
+setDefaultTimeout(30_000);
 
 const t = useTestApp();
 

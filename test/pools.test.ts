@@ -151,9 +151,8 @@ describe("waiting for a connection", () => {
     const release = await holdAll(gates.read, readSql, 2);
     try {
       const reading = vehicleReading();
-      const started = performance.now();
+      // A write waiting on the read gate would get 503 database_busy after WAIT_MS: a 201 says it never did.
       expect((await postJson(app, "/v1/telemetry/vehicle", reading)).status).toBe(201);
-      expect(performance.now() - started).toBeLessThan(WAIT_MS);
       expect((await postJson(app, "/v1/telemetry/batch", { meters: [meterReading()], vehicles: [] })).status).toBe(201);
 
       // Reads wait their bound and are told to retry, in the one error shape.

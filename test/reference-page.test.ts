@@ -1,12 +1,15 @@
 // The API reference page at /docs works with no way out to the internet: its script is served by the service,
 // every feature that calls a third party is off, and a browser clicking through it sends nothing outside.
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { Browser } from "playwright-core";
 import { createApp } from "../src/app.ts";
 import type { ReferenceScript } from "../src/openapi/reference-page.ts";
 import { loadReferenceScript } from "../src/openapi/reference-script.ts";
 import { CHROMIUM, CHROMIUM_ARGS, hasChromium } from "./support/chromium.ts";
 import { useTestApp } from "./support/database.ts";
+
+// Real processes, browsers or a whole simulated fleet: seconds each on a busy machine, more than the default five.
+setDefaultTimeout(30_000);
 
 if (!hasChromium) console.log(`reference page browser test skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 

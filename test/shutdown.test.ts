@@ -1,10 +1,13 @@
 // A clean shutdown loses nothing: readings acknowledged before or during SIGTERM are there after a restart.
 // That holds with a second signal sent on top of the first.
-import { afterAll, describe, expect, it } from "bun:test";
+import { afterAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { rm } from "node:fs/promises";
 import { newId } from "./support/http.ts";
 import { freePort } from "./support/server.ts";
 import { connectEmbedded, makeDataDir, postJson, startService } from "./support/service.ts";
+
+// Real processes, browsers or a whole simulated fleet: seconds each on a busy machine, more than the default five.
+setDefaultTimeout(30_000);
 
 const dirs: string[] = [];
 afterAll(async () => {
