@@ -7,7 +7,6 @@
 import { hostname, tmpdir } from "node:os";
 import { FleetCache } from "./analytics/fleet-cache.ts";
 import { createApp } from "./app.ts";
-import { KeyStore } from "./auth/keys.ts";
 import { TokenBuckets } from "./auth/rate-limit.ts";
 import { RefusalLimiter } from "./auth/refusals.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
@@ -16,6 +15,7 @@ import { createSql, type Sql } from "./db/client.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { PoolGate } from "./db/pool-gate.ts";
 import { LogSampler } from "./http/log-sampler.ts";
+import { KeyStore } from "./keys/store.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics, type Metrics } from "./observability/metrics.ts";
 import { loadReferenceScript } from "./openapi/reference-script.ts";

@@ -1,9 +1,9 @@
 // Access: the master key, scoped keys, revocation, rate limits, CORS and the keys CLI.
 import { describe, expect, it } from "bun:test";
 import { createApp } from "../src/app.ts";
-import { KeyStore } from "../src/auth/keys.ts";
 import { TokenBuckets } from "../src/auth/rate-limit.ts";
 import { ConfigError, loadConfig } from "../src/config.ts";
+import { KeyStore } from "../src/keys/store.ts";
 import { DEFAULT_NOW, useTestApp } from "./support/database.ts";
 import { meterReading, newId, vehicleReading } from "./support/http.ts";
 import { expectDocumented } from "./support/openapi.ts";

@@ -3,7 +3,7 @@ import { describe, expect, it } from "bun:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import type { OpenAPIV3_1 } from "openapi-types";
 import { createApp } from "../src/app.ts";
-import { KeyStore } from "../src/auth/keys.ts";
+import { KeyStore } from "../src/keys/store.ts";
 import { createMetrics } from "../src/observability/metrics.ts";
 import { useTestApp } from "./support/database.ts";
 import { getJson, newId } from "./support/http.ts";

@@ -2,7 +2,7 @@
 // id in every answer that lists one (state, performance, series, fleet, links).
 import { describe, expect, it } from "bun:test";
 import { createApp } from "../src/app.ts";
-import { KeyStore } from "../src/auth/keys.ts";
+import { KeyStore } from "../src/keys/store.ts";
 import { DEFAULT_NOW, useTestApp } from "./support/database.ts";
 import { getJson, meterReading, newId, postJson, putJson, vehicleReading } from "./support/http.ts";
 import { expectDocumented } from "./support/openapi.ts";

@@ -1,6 +1,6 @@
 // GET /v1/search: vehicles and meters found by a whole id, the start of one, or any part of a name, bounded.
 import { describe, expect, it } from "bun:test";
-import { idRange } from "../src/fleet/search.ts";
+import { idRange } from "../src/devices/search.ts";
 import { useTestApp } from "./support/database.ts";
 import { getJson, meterReading, newId, postJson, putJson, vehicleReading } from "./support/http.ts";
 import { expectDocumented } from "./support/openapi.ts";

@@ -3,7 +3,7 @@
 // figures' own modules, which stay about the figures.
 import type { Context } from "hono";
 import type { Queryable } from "../db/client.ts";
-import { namesOf } from "../fleet/profiles.ts";
+import { namesOf } from "../devices/profiles.ts";
 import { csvResponse, fileInstant } from "./csv.ts";
 import type { VehicleFigures } from "./fleet.ts";
 import type { vehicleSeries } from "./series.ts";

@@ -5,7 +5,7 @@
 // With a RefusalLimiter, refusals from one address past its limit are 429s (refusals.ts).
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../http/errors.ts";
-import type { KeyStore, Principal, Scope } from "./keys.ts";
+import type { KeyStore, Principal, Scope } from "../keys/store.ts";
 import type { RefusalLimiter } from "./refusals.ts";
 
 declare module "hono" {

@@ -6,13 +6,13 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { KeyStore } from "../auth/keys.ts";
-import { newKeySchema } from "../auth/routes.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { createDb, createSql } from "../db/client.ts";
 import { describeUrl } from "../db/connect-failure.ts";
 import { type Database, openDatabase } from "../db/database.ts";
 import { findRunning } from "../db/embedded-postgres.ts";
+import { newKeySchema } from "../keys/routes.ts";
+import { KeyStore } from "../keys/store.ts";
 
 const USAGE = `usage:
   bun run keys create --name NAME --scopes ingest,read,admin

@@ -1,9 +1,8 @@
 // Applies the migrations in drizzle/ (hot tables from the schema, cold partitioned tables
 // from the custom migration) at start-up. Several instances may start at once against one
 // database, so they take turns on an advisory lock held on a connection of its own.
-import { readFileSync } from "node:fs";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import type { Db, Queryable, Sql } from "./client.ts";
+import type { Db, Sql } from "./client.ts";
 
 export const MIGRATIONS_FOLDER = new URL("../../drizzle", import.meta.url).pathname;
 const MIGRATION_LOCK = 7_340_001;
@@ -17,20 +16,4 @@ export async function applyMigrations(sql: Sql, db: Db): Promise<void> {
     await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
     lock.release();
   }
-}
-
-const expectedMigrations: number = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, "utf8")).entries
-  .length;
-
-/** True when every migration this build ships has been applied (for /readyz). */
-export async function isMigrated(sql: Queryable): Promise<boolean> {
-  const [row] = await sql<{ applied: number }[]>`
-    select count(*)::int as applied
-    from drizzle.__drizzle_migrations
-  `.catch((error) => {
-    // Before the first migration neither the schema nor the table exists.
-    if (["3F000", "42P01"].includes(error?.code)) return [{ applied: 0 }];
-    throw error;
-  });
-  return (row?.applied ?? 0) >= expectedMigrations;
 }

@@ -3,7 +3,7 @@
 // request path nothing; the route tests hold the two together (every served route is
 // here, every entry here is served, every answer matches its schema).
 import type { z } from "zod";
-import type { Scope } from "../auth/keys.ts";
+import type { Scope } from "../keys/store.ts";
 import * as example from "./examples.ts";
 import * as body from "./responses.ts";
 

@@ -3,7 +3,7 @@
 // added to an answer without being written down here fails the response checks of the
 // route tests instead of going undocumented.
 import { z } from "zod";
-import { SCOPES } from "../auth/keys.ts";
+import { SCOPES } from "../keys/store.ts";
 
 const instant = z.iso.datetime({ offset: true }).describe("An ISO-8601 instant, e.g. 2026-03-15T11:00:00.000Z");
 const uuid = z

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { notFound } from "../http/errors.ts";
 import { limitBody, requireJson } from "../http/middleware.ts";
 import { validate } from "../http/validate.ts";
-import { type KeyStore, SCOPES } from "./keys.ts";
+import { type KeyStore, SCOPES } from "./store.ts";
 
 export const newKeySchema = z.object({
   name: z
